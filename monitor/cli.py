@@ -1,0 +1,302 @@
+"""The `monitor` command line: thin wrappers over the pipeline, no logic of their own."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from monitor import __version__
+from monitor.config import Config, load_config
+from monitor.document import Document
+from monitor.logs import setup_logging
+from monitor.pipeline import CheckReport, check
+from monitor.portfolio import load_portfolio
+from monitor.scoring import score_document
+from monitor.yamlfile import ConfigError
+from watchers import parse_since
+
+app = typer.Typer(
+    help="Watch US export-control changes and score them against your chips and customers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+STARTER = Path(__file__).parent / "starter.yaml"
+# A pipe or CI log has no width; a table of titles and reasons needs more than 80 columns.
+out = Console(width=None if Console().is_terminal or "COLUMNS" in os.environ else 150)
+err = Console(stderr=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="monitor.yaml (default: $MONITOR_CONFIG, ./monitor.yaml)"),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table or json")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _config(path: Path | None) -> Config:
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    setup_logging(config)
+    return config
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", help="print the version and exit")] = False,
+) -> None:
+    if version:
+        out.print(f"regmonitor {__version__}")
+        raise typer.Exit()
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="where to write the starter file")] = Path(
+        "monitor.yaml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
+) -> None:
+    """Write a commented starter monitor.yaml."""
+    if path.exists() and not force:
+        raise fail(f"{path} exists; use --force to overwrite it")
+    path.write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
+    out.print(f"wrote {path}: edit sources, portfolio and channels, then run [bold]monitor check[/]")
+
+
+def _since(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return parse_since(value)
+    except ValueError as exc:
+        raise fail(f"--since: {exc}") from None
+
+
+@app.command("check")
+def check_cmd(
+    config_path: ConfigOpt = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="only this source (repeatable)")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="look back to this date (YYYY-MM-DD or 30d) this time")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="fetch and score, store nothing, send nothing")
+    ] = False,
+    fmt: FormatOpt = Format.table,
+    limit: Annotated[int, typer.Option(help="table rows to show (0: all)")] = 25,
+) -> None:
+    """Poll the sources once, store and score what is new, and send the alerts."""
+    config = _config(config_path)
+    since_date = _since(since)
+    try:
+        with _progress(fmt) as progress:
+            report = check(
+                config, only=source, since=since_date, dry_run=dry_run, progress=progress
+            )
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    if fmt is Format.json:
+        out.print_json(json.dumps(_report_json(report)))
+    else:
+        _print_report(report, limit)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+class _progress:
+    """A progress bar on stderr for long runs at a terminal; silent otherwise."""
+
+    def __init__(self, fmt: Format) -> None:
+        self.bar = (
+            Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                console=err, transient=True,
+            )  # fmt: skip
+            if err.is_terminal and fmt is Format.table
+            else None
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self):
+        if self.bar is None:
+            return None
+        self.bar.start()
+        return self.update
+
+    def update(self, source: str, done: int, total: int) -> None:
+        if source not in self.tasks:
+            self.tasks[source] = self.bar.add_task(f"processing {source}", total=total)
+        self.bar.update(self.tasks[source], completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _agency(doc: Document) -> str:
+    return doc.agency_names[-1] if doc.agency_names else ""
+
+
+def _report_json(report: CheckReport) -> dict[str, Any]:
+    return {
+        "dry_run": report.dry_run,
+        "new": [
+            {
+                "kind": f.kind,
+                "source": f.source,
+                "publication_date": _iso(f.document.publication_date),
+                "agency": _agency(f.document),
+                "title": f.document.title,
+                "url": f.document.url,
+                "alerts": f.alerts,
+                **f.score.to_json(),
+            }
+            for f in _ranked(report)
+        ],
+        "fetched": report.fetched,
+        "errors": report.errors,
+        "notes": report.notes,
+        "alerts": {"sent": report.sent, "failed": report.failed, "pending": report.pending},
+    }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _ranked(report: CheckReport) -> list:
+    return sorted(
+        report.found,
+        key=lambda f: (f.score.score, _iso(f.document.publication_date) or ""),
+        reverse=True,
+    )
+
+
+SEVERITY_STYLE = {
+    "critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim",
+}  # fmt: skip
+
+
+def _print_report(report: CheckReport, limit: int) -> None:
+    for name, message in report.errors.items():
+        err.print(f"source {name} failed: {message}", highlight=False, markup=False, soft_wrap=True)
+    for note in report.notes:
+        err.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+    fetched = sum(report.fetched.values())
+    nsrc = len(report.fetched)
+    if not report.found:
+        out.print(
+            f"Nothing new: fetched {fetched} document{'s' * (fetched != 1)} from {nsrc} "
+            f"source{'s' * (nsrc != 1)}; all already known."
+            + (" (dry run)" if report.dry_run else "")
+        )
+    else:
+        ranked = _ranked(report)
+        shown = ranked[:limit] if limit else ranked
+        table = Table(title=f"New in the Federal Register ({len(ranked)})", title_justify="left")
+        table.add_column("Score", justify="right")
+        table.add_column("Number", no_wrap=True)
+        table.add_column("Date", no_wrap=True)
+        table.add_column("Agency", max_width=22)
+        table.add_column("Title", ratio=3)
+        table.add_column("Why", ratio=2)
+        for f in shown:
+            style = SEVERITY_STYLE[f.score.severity]
+            table.add_row(
+                f"[{style}]{f.score.score} {f.score.severity}[/]",
+                f.document.document_number + (" (changed)" if f.kind == "document_changed" else ""),
+                _iso(f.document.publication_date) or "",
+                _agency(f.document),
+                f.document.title or "(untitled)",
+                f.score.why,
+            )
+        out.print(table)
+        relevant = sum(f.score.relevant for f in ranked)
+        more = f"; showing the top {len(shown)}" if len(shown) < len(ranked) else ""
+        out.print(
+            f"{len(ranked)} new of {fetched} fetched, {relevant} relevant{more}."
+            + (" Dry run: nothing stored or sent." if report.dry_run else "")
+        )
+    if not report.dry_run:
+        out.print(
+            f"Alerts: {report.sent} sent, {report.pending} pending retry, {report.failed} failed."
+        )
+
+
+def _load_records(path: Path) -> list[Document]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise fail(f"{path}: file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise fail(f"{path}: not valid JSON ({exc})") from None
+    records = data.get("results") if isinstance(data, dict) and "results" in data else data
+    records = records if isinstance(records, list) else [records]
+    docs = []
+    for i, raw in enumerate(records):
+        try:
+            docs.append(Document.model_validate(raw))
+        except ValueError as exc:
+            first = " ".join(str(exc).split("\n")[1:3]).strip()
+            raise fail(f"{path}: record {i} is not a Federal Register document: {first}") from None
+    return docs
+
+
+@app.command()
+def score(
+    files: Annotated[list[Path], typer.Argument(help="FR API JSON: result objects or pages")],
+    portfolio: Annotated[
+        Path | None, typer.Option(help="portfolio file or folder (default: the config's)")
+    ] = None,
+    config_path: ConfigOpt = None,
+    fmt: FormatOpt = Format.json,
+) -> None:
+    """Score documents against the portfolio and say why (why did or didn't this alert?)."""
+    config = _config(config_path)
+    try:
+        chosen = load_portfolio(portfolio) if portfolio else config.portfolio
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    docs = [doc for path in files for doc in _load_records(path)]
+    scores = [
+        score_document(
+            d, chosen, threshold=config.scoring.threshold, weights=config.scoring.weights
+        )
+        for d in docs
+    ]
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps([s.to_json() for s in scores], indent=2) + "\n")
+        return
+    table = Table()
+    for col in ("Number", "Score", "Severity", "Relevant", "Reasons"):
+        table.add_column(col)
+    for s in scores:
+        reasons = "\n".join(str(r) for r in s.reasons) or "no signal"
+        table.add_row(s.document_number, str(s.score), s.severity, "yes" * s.relevant, reasons)
+    out.print(table)
+

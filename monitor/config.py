@@ -1,0 +1,231 @@
+"""`monitor.yaml`: sources, portfolio, channels, scoring and where data lives.
+
+Every value is validated by pydantic; an error is one line naming the file,
+the line and the field. `${ENV}` references are expanded before validation so
+secrets (SMTP passwords, webhook tokens) live in the environment, not the file.
+With no file at all the built-in defaults watch BIS in the Federal Register
+and keep state in the user's data folder: `monitor check` works out of the box.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote, unquote
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from monitor.portfolio import PORTFOLIO_KEYS, Portfolio, load_portfolio, portfolio_from_yaml
+from monitor.severity import Severity
+from monitor.yamlfile import ConfigError, YamlDoc, expand_env, load_yaml
+from watchers import WATCHERS, SourceOptions, load_builtin
+
+CONFIG_ENV = "MONITOR_CONFIG"
+DEFAULT_CONFIG_NAME = "monitor.yaml"
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "regmonitor"
+
+
+class ChannelConfig(BaseModel):
+    """An alert destination: any apprise URL, plus routing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    url: SecretStr
+    min_severity: Severity = "high"
+    format: Literal["auto", "email", "slack", "text"] = "auto"
+    enabled: bool = True
+
+
+class ScoringConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: int = Field(default=50, ge=0, le=100, description="score at which an event alerts")
+    weights: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("weights")
+    @classmethod
+    def _known_weights(cls, value: dict[str, int]) -> dict[str, int]:
+        from monitor.scoring import DEFAULT_WEIGHTS
+
+        unknown = sorted(set(value) - set(DEFAULT_WEIGHTS))
+        if unknown:
+            raise ValueError(f"unknown weight {unknown[0]!r}; known: {', '.join(DEFAULT_WEIGHTS)}")
+        return value
+
+
+class AlertingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    retry_backoff: float = Field(default=60.0, ge=0, description="seconds, doubled per attempt")
+    templates_dir: Path | None = None
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    path: Path | None = None
+    data_dir: Path = Field(default_factory=default_data_dir)
+    store_url: str | None = None
+    sources: list[SourceOptions] = Field(default_factory=list)
+    portfolio: Portfolio = Field(default_factory=Portfolio)
+    channels: list[ChannelConfig] = Field(default_factory=list)
+    scoring: ScoringConfig = Field(default_factory=ScoringConfig)
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+
+    @property
+    def database_url(self) -> str:
+        return self.store_url or f"sqlite:///{self.data_dir / 'regmonitor.db'}"
+
+    def source(self, name: str) -> SourceOptions:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"no source named {name!r} (configured: {known})")
+
+
+def default_sources() -> list[SourceOptions]:
+    load_builtin()
+    return [WATCHERS["federal_register"].options(name="federal-register")]
+
+
+def find_config(explicit: Path | None) -> Path | None:
+    """--config, else $MONITOR_CONFIG, else ./monitor.yaml if present, else none."""
+    if explicit is not None:
+        return explicit
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    local = Path(DEFAULT_CONFIG_NAME)
+    return local if local.exists() else None
+
+
+def load_config(path: Path | None) -> Config:
+    path = find_config(path)
+    if path is None:
+        return Config(sources=default_sources())
+    doc = load_yaml(path)
+    raw = doc.data if doc.data is not None else {}
+    if not isinstance(raw, dict):
+        raise doc.error((), "expected a mapping of settings at the top level")
+    raw = expand_env(doc, raw)
+    base = path.parent.resolve()
+    known = set(Config.model_fields) - {"path"}
+    for key in raw:
+        if key not in known:
+            raise doc.error((key,), f"unknown setting; expected one of: {', '.join(sorted(known))}")
+
+    sources = _sources(doc, raw.get("sources"))
+    portfolio = _portfolio(doc, raw.get("portfolio"), base)
+    channels = [_channel(doc, raw, i, base) for i in range(len(_list(doc, raw, "channels")))]
+    rest = {k: v for k, v in raw.items() if k not in ("sources", "portfolio", "channels")}
+    try:
+        config = Config(path=path, sources=sources, portfolio=portfolio, channels=channels, **rest)
+    except ValidationError as exc:
+        raise doc.validation_error(exc) from None
+    config.data_dir = _resolve(config.data_dir, base)
+    if config.alerting.templates_dir is not None:
+        config.alerting.templates_dir = _resolve(config.alerting.templates_dir, base)
+    _unique(doc, "sources", [s.name for s in sources])
+    _unique(doc, "channels", [c.name for c in channels])
+    return config
+
+
+def _resolve(path: Path, base: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _list(doc: YamlDoc, raw: dict, key: str) -> list:
+    value = raw.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise doc.error((key,), "expected a list")
+    return value
+
+
+def _sources(doc: YamlDoc, value: Any) -> list[SourceOptions]:
+    if value is None:
+        return default_sources()
+    if not isinstance(value, list):
+        raise doc.error(("sources",), "expected a list of sources")
+    load_builtin()
+    sources = []
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            raise doc.error(("sources", i), "expected a mapping with name: and kind:")
+        kind = entry.get("kind")
+        if kind not in WATCHERS:
+            known = ", ".join(sorted(WATCHERS))
+            raise doc.error(("sources", i, "kind"), f"unknown source kind {kind!r}; known: {known}")
+        try:
+            sources.append(WATCHERS[kind].options.model_validate(entry))
+        except ValidationError as exc:
+            raise doc.validation_error(exc, ("sources", i)) from None
+        if sources[-1].base_url.startswith("file:"):
+            sources[-1].base_url = _file_url(sources[-1].base_url, doc.path.parent)
+    return sources
+
+
+def _file_url(url: str, base: Path) -> str:
+    """`file:recorded/` is relative to the config file; make it absolute.
+
+    The `localhost` host keeps httpx's cookie handling happy with file URLs.
+    """
+    rest = url.removeprefix("file:").removeprefix("//localhost").removeprefix("//")
+    folder = _resolve(Path(unquote(rest)), base.resolve())
+    return "file://localhost" + quote(str(folder)) + ("/" if url.endswith("/") else "")
+
+
+def _portfolio(doc: YamlDoc, value: Any, base: Path) -> Portfolio:
+    """`portfolio:` is a path, `{path: ...}`, inline lists, or both."""
+    if value is None:
+        return Portfolio()
+    if isinstance(value, str):
+        value = {"path": value}
+    if not isinstance(value, dict):
+        raise doc.error(("portfolio",), "expected a path or a mapping")
+    unknown = set(value) - PORTFOLIO_KEYS - {"path"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise doc.error(
+            ("portfolio", key),
+            "unknown portfolio setting; expected path, chips, customers, watch_terms or countries",
+        )
+    inline = {k: v for k, v in value.items() if k != "path"}
+    portfolio = portfolio_from_yaml(doc, inline, ("portfolio",))
+    if value.get("path"):
+        portfolio = load_portfolio(_resolve(Path(value["path"]), base)).merged(portfolio)
+    return portfolio
+
+
+def _channel(doc: YamlDoc, raw: dict, i: int, base: Path) -> ChannelConfig:
+    from monitor.channels import validate_url
+
+    entry = raw["channels"][i]
+    if not isinstance(entry, dict):
+        raise doc.error(("channels", i), "expected a mapping with name: and url:")
+    try:
+        channel = ChannelConfig.model_validate(entry)
+    except ValidationError as exc:
+        raise doc.validation_error(exc, ("channels", i)) from None
+    try:
+        channel.url = SecretStr(validate_url(channel.url.get_secret_value(), base))
+    except ValueError as exc:
+        raise doc.error(("channels", i, "url"), str(exc)) from None
+    return channel
+
+
+def _unique(doc: YamlDoc, key: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            raise doc.error((key, i, "name"), f"duplicate name {name!r}")
+        seen.add(name)

@@ -1,0 +1,140 @@
+"""The one HTTP seam every watcher goes through.
+
+httpx does the I/O; this module adds what a monitor needs on top: retries with
+exponential backoff that honour `Retry-After`, a cap on body size (read as a
+stream, so an oversized body is never held whole), one-line errors that name the
+URL without its secrets, and a `file://` transport so a folder of recorded
+responses can stand in for a live site (the offline demo; tests use a real
+loopback server instead).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+import httpx
+
+from monitor import __version__
+from monitor.redact import redact_url
+
+USER_AGENT = f"regmonitor/{__version__} (+export-control change monitor)"
+RETRY_STATUS = {429, 500, 502, 503, 504}
+MAX_RETRY_AFTER = 300.0
+
+
+class FetchError(Exception):
+    """A source could not be read; the message is one line naming the URL."""
+
+
+class FileTransport(httpx.BaseTransport):
+    """Serve `file://` URLs from a folder of recorded responses.
+
+    The query string is ignored except `page=N` (N > 1), which reads
+    `<stem>.page<N><suffix>` beside the first page, mirroring how the Federal
+    Register API paginates.
+    """
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        path = Path(unquote(request.url.path))
+        page = parse_qs(request.url.query.decode()).get("page", ["1"])[-1]
+        if page.isdigit() and int(page) > 1:
+            path = path.with_name(f"{path.stem}.page{page}{path.suffix}")
+        try:
+            body = path.read_bytes()
+        except FileNotFoundError:
+            return httpx.Response(404, request=request, text=f"no recorded file {path}")
+        except IsADirectoryError:
+            return httpx.Response(404, request=request, text=f"{path} is a folder")
+        return httpx.Response(200, request=request, content=body)
+
+
+def make_client(base_url: str, timeout: float) -> httpx.Client:
+    transport = FileTransport() if base_url.startswith("file:") else None
+    return httpx.Client(
+        transport=transport,
+        timeout=timeout,
+        follow_redirects=True,
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+    )
+
+
+def _retry_after(response: httpx.Response, fallback: float) -> float:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return fallback
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return fallback
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def get_bytes(
+    client: httpx.Client,
+    url: str,
+    *,
+    params: Any = None,
+    retries: int = 3,
+    backoff: float = 1.0,
+    max_bytes: int = 50_000_000,
+) -> bytes:
+    """GET `url`, retrying transient failures; raise FetchError with a one-line reason."""
+    shown = redact_url(url)
+    attempt = 0
+    while True:
+        delay = backoff * (2**attempt)
+        try:
+            with client.stream("GET", url, params=params) as response:
+                if response.status_code in RETRY_STATUS and attempt < retries:
+                    delay = _retry_after(response, delay)
+                else:
+                    if response.status_code >= 400:
+                        raise FetchError(
+                            f"{shown}: HTTP {response.status_code} {response.reason_phrase}"
+                        )
+                    return _read_capped(response, max_bytes, shown)
+        except httpx.TimeoutException:
+            if attempt >= retries:
+                raise FetchError(f"{shown}: timed out after {retries + 1} attempts") from None
+        except httpx.TransportError as exc:
+            if attempt >= retries:
+                raise FetchError(f"{shown}: {type(exc).__name__}: {exc}") from None
+        attempt += 1
+        time.sleep(delay)
+
+
+def _read_capped(response: httpx.Response, max_bytes: int, shown: str) -> bytes:
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(f"{shown}: body of {declared} bytes exceeds the {max_bytes}-byte limit")
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchError(f"{shown}: body exceeds the {max_bytes}-byte limit")
+            chunks.append(chunk)
+    except httpx.HTTPError as exc:
+        raise FetchError(f"{shown}: body cut short ({type(exc).__name__})") from None
+    return b"".join(chunks)
+
+
+def get_json(client: httpx.Client, url: str, **kwargs: Any) -> Any:
+    body = get_bytes(client, url, **kwargs)
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        shown = redact_url(url)
+        head = body[:40].decode("utf-8", "replace").replace("\n", " ")
+        what = "truncated JSON" if body.lstrip()[:1] in (b"{", b"[") else "not JSON"
+        raise FetchError(
+            f"{shown}: {what} ({exc.__class__.__name__}: {exc}; starts {head!r})"
+        ) from None

@@ -1,0 +1,15 @@
+"""Alembic environment: run against the connection the store hands over."""
+
+from alembic import context
+
+from monitor.store import Base
+
+config = context.config
+connection = config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()

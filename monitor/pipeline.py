@@ -1,0 +1,204 @@
+"""The pipeline steps as plain functions: poll -> store -> score -> route -> deliver.
+
+`monitor check` calls them in-process; the Celery tasks wrap the same
+functions. Each step is safe to repeat: documents are keyed by number and
+content hash, events by a unique dedup key, alerts by (event, channel), and an
+alert row is committed before delivery is tried (the outbox), so a crash
+leaves it pending rather than lost or sent twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import jinja2
+from sqlalchemy.orm import Session
+
+from monitor import store
+from monitor.alerts import alert_context, load_templates, render
+from monitor.channels import channel_format, send
+from monitor.config import ChannelConfig, Config
+from monitor.document import Document
+from monitor.http import FetchError, make_client
+from monitor.scoring import Score, score_document
+from monitor.severity import at_least
+from watchers import WATCHERS, PollResult, SourceOptions, load_builtin
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Found:
+    """An event this run recorded."""
+
+    event_id: int
+    kind: str
+    source: str
+    document: Document
+    score: Score
+    alerts: int
+
+
+@dataclass
+class CheckReport:
+    found: list[Found] = field(default_factory=list)
+    fetched: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    sent: int = 0
+    failed: int = 0
+    pending: int = 0
+    dry_run: bool = False
+
+
+def poll_source(source: SourceOptions, cursor: dict, since: date | None) -> PollResult:
+    """Fetch one source; FetchError says what went wrong, in one line."""
+    load_builtin()
+    watcher = WATCHERS[source.kind]
+    with make_client(source.base_url, source.timeout) as client:
+        return watcher.poll(source, cursor, client, since)
+
+
+def event_for(change: store.Change, doc: Document) -> tuple[str, str]:
+    if change == "new":
+        return "new_document", f"new:{doc.key}"
+    return "document_changed", f"changed:{doc.key}:{doc.content_hash()[:16]}"
+
+
+def process_document(session: Session, config: Config, source: str, doc: Document) -> Found | None:
+    """Store a sighting; if it is new or changed, record the scored event and its alerts."""
+    row, change = store.upsert_document(session, source, doc)
+    if change is None:
+        return None
+    kind, dedup_key = event_for(change, doc)
+    score = score_document(
+        doc, config.portfolio, threshold=config.scoring.threshold, weights=config.scoring.weights
+    )
+    data = score.to_json()
+    event = store.add_event(
+        session, dedup_key=dedup_key, kind=kind, document_id=row.id, score=score.score,
+        severity=score.severity, relevant=score.relevant, reasons=data["reasons"],
+        matches=data["matches"],
+    )  # fmt: skip
+    if event is None:
+        return None
+    alerts = route(session, config, event)
+    return Found(event.id, kind, source, doc, score, alerts)
+
+
+def route(session: Session, config: Config, event: store.EventRow) -> int:
+    """Write the outbox rows: one per channel that wants this event."""
+    if not event.relevant:
+        return 0
+    count = 0
+    for channel in config.channels:
+        if channel.enabled and at_least(event.severity, channel.min_severity):
+            count += store.add_alert(session, event.id, channel.name) is not None
+    return count
+
+
+def check(
+    config: Config,
+    *,
+    only: list[str] | None = None,
+    since: date | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> CheckReport:
+    """One pass over the configured sources, then delivery of what is due."""
+    report = CheckReport(dry_run=dry_run)
+    templates = load_templates(config.alerting.templates_dir)  # fail before fetching
+    db = store.open_store(config.database_url)
+    sources = [config.source(n) for n in only] if only else config.sources
+    with db.session() as session:
+        for source in (s for s in sources if s.enabled or only):
+            _check_source(session, config, source, since, dry_run, report, progress)
+        if dry_run:
+            session.rollback()
+            return report
+    deliver_due(db, config, templates, report)
+    return report
+
+
+def _check_source(
+    session: Session,
+    config: Config,
+    source: SourceOptions,
+    since: date | None,
+    dry_run: bool,
+    report: CheckReport,
+    progress: Progress | None,
+) -> None:
+    commit = session.flush if dry_run else session.commit
+    state = store.source_row(session, source.name, source.kind)
+    try:
+        result = poll_source(source, dict(state.cursor or {}), since)
+    except FetchError as exc:
+        report.errors[source.name] = str(exc)
+        store.record_failure(session, state, str(exc))
+        commit()
+        return
+    report.fetched[source.name] = result.fetched
+    report.notes += result.notes
+    total = len(result.documents)
+    for i, doc in enumerate(result.documents, 1):
+        found = process_document(session, config, source.name, doc)
+        if found:
+            report.found.append(found)
+        commit()  # one document, its event and its outbox rows together
+        if progress:
+            progress(source.name, i, total)
+    store.record_success(session, state, result.cursor)
+    commit()
+
+
+def deliver_due(
+    db: store.Store, config: Config, templates: jinja2.Environment, report: CheckReport
+) -> None:
+    """Send every pending alert that is due; each outcome is committed on its own."""
+    channels = {c.name: c for c in config.channels if c.enabled}
+    with db.session() as session:
+        for alert in store.due_alerts(session, list(channels)):
+            outcome = deliver_one(session, config, channels[alert.channel], alert, templates)
+            outcome_count(report, alert.status, outcome)
+            session.commit()
+
+
+def outcome_count(report: CheckReport, status: str, ok: bool) -> None:
+    if ok:
+        report.sent += 1
+    elif status == "failed":
+        report.failed += 1
+    else:
+        report.pending += 1
+
+
+def deliver_one(
+    session: Session,
+    config: Config,
+    channel: ChannelConfig,
+    alert: store.AlertRow,
+    templates: jinja2.Environment,
+) -> bool:
+    """Render and send one outbox row, and record the outcome on it."""
+    event = session.get(store.EventRow, alert.event_id)
+    doc_row = session.get(store.DocumentRow, event.document_id)
+    url = channel.url.get_secret_value()
+    fmt = channel_format(url, channel.format)
+    context = alert_context(
+        event.kind, doc_row.document, event.score, event.severity, event.reasons, event.matches
+    )
+    rendered = render(templates, fmt, context)
+    delivery = send(url, rendered.title, rendered.body, fmt)
+    if delivery.ok:
+        store.mark_sent(alert)
+    else:
+        store.mark_attempt_failed(
+            alert,
+            delivery.error or "unknown error",
+            config.alerting.max_attempts,
+            config.alerting.retry_backoff,
+        )
+    return delivery.ok

@@ -1,0 +1,135 @@
+"""The watched portfolio: the company's own chips and customers.
+
+Files are shaped like the demo portfolio (`chips.yaml` with a `chips:` list,
+`customers.yaml` with a `customers:` list); a folder of such files, one file,
+or the same lists inline in `monitor.yaml` all give one `Portfolio`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from monitor.yamlfile import ConfigError, YamlDoc, load_yaml
+
+ECCN_RE = re.compile(r"\b([0-9][A-E][0-9]{3})((?:\.[a-z](?:\.[0-9]+)?)?)\b")
+
+
+def _str_list(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return value
+
+
+class Chip(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    name: str
+    vendor: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    part_numbers: list[str] = Field(default_factory=list)
+    eccn: str | None = None
+    tpp: float | None = Field(default=None, ge=0)
+    die_area_mm2: float | None = Field(default=None, gt=0)
+    performance_density: float | None = Field(default=None, ge=0)
+
+    _lists = field_validator("aliases", "part_numbers", mode="before")(_str_list)
+
+    @property
+    def eccns(self) -> list[str]:
+        """ECCN codes named in the free-text `eccn` field ("3A991 / 4A994 ..." gives two)."""
+        return ["".join(m.groups()) for m in ECCN_RE.finditer(self.eccn or "")]
+
+    @property
+    def match_names(self) -> list[str]:
+        """Names to look for in text: the name, its bare model, aliases and part numbers."""
+        names = [self.name, *self.aliases, *self.part_numbers]
+        bare = re.sub(r"\s*\(.*?\)", "", self.name).strip()
+        names.append(bare)
+        if self.vendor and bare.lower().startswith(self.vendor.lower() + " "):
+            names.append(bare[len(self.vendor) + 1 :].strip())
+        return list(dict.fromkeys(n for n in names if n))
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+    city: str | None = None
+    parent: str | None = None
+    addresses: list[str] = Field(default_factory=list)
+
+    _lists = field_validator("aliases", "addresses", mode="before")(_str_list)
+
+    @property
+    def match_names(self) -> list[str]:
+        return list(dict.fromkeys([self.name, *self.aliases]))
+
+
+class Portfolio(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    chips: list[Chip] = Field(default_factory=list)
+    customers: list[Customer] = Field(default_factory=list)
+    watch_terms: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list)
+
+    def merged(self, other: Portfolio) -> Portfolio:
+        return Portfolio(
+            chips=[*self.chips, *other.chips],
+            customers=[*self.customers, *other.customers],
+            watch_terms=[*self.watch_terms, *other.watch_terms],
+            countries=[*self.countries, *other.countries],
+        )
+
+
+PORTFOLIO_KEYS = set(Portfolio.model_fields)
+
+
+def portfolio_from_yaml(doc: YamlDoc, data: Any, prefix: tuple[str | int, ...] = ()) -> Portfolio:
+    """Validate portfolio lists taken from `doc`; errors name the file, line and field."""
+    if data is None:
+        return Portfolio()
+    if not isinstance(data, dict):
+        raise doc.error(prefix, "expected a mapping with chips:/customers: lists")
+    try:
+        portfolio = Portfolio.model_validate(data)
+    except ValidationError as exc:
+        raise doc.validation_error(exc, prefix) from None
+    _check_unique(doc, prefix, "chips", [c.id for c in portfolio.chips])
+    _check_unique(doc, prefix, "customers", [c.id for c in portfolio.customers])
+    return portfolio
+
+
+def _check_unique(doc: YamlDoc, prefix: tuple, field: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for i, ident in enumerate(ids):
+        if ident in seen:
+            raise doc.error((*prefix, field, i, "id"), f"duplicate id {ident!r}")
+        seen.add(ident)
+
+
+def load_portfolio(path: Path) -> Portfolio:
+    """Load one portfolio file, or every *.yaml / *.yml file in a folder."""
+    if path.is_dir():
+        files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+        if not files:
+            raise ConfigError(f"{path}: no portfolio *.yaml files in this folder")
+    elif path.exists():
+        files = [path]
+    else:
+        raise ConfigError(f"{path}: portfolio file or folder not found")
+    portfolio = Portfolio()
+    for file in files:
+        doc = load_yaml(file)
+        portfolio = portfolio.merged(portfolio_from_yaml(doc, doc.data))
+    return portfolio

@@ -1,0 +1,315 @@
+"""The database: the only module that writes it.
+
+Tables: `sources` (poll state and health), `documents` (keyed by FR document
+number wherever seen) with `document_versions` (one row per distinct content),
+`events` (unique dedup key, so every step is safe to repeat) and `alerts` (the
+outbox: one row per event and channel, written before delivery is tried).
+The schema is created and upgraded by Alembic migrations, never by
+`create_all`, so an upgrade keeps a user's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from monitor.document import Document
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SourceRow(Base):
+    __tablename__ = "sources"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    cursor: Mapped[dict] = mapped_column(JSON, default=dict)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    document_number: Mapped[str] = mapped_column(String(50), index=True)
+    source: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(Text)
+    doc_type: Mapped[str | None] = mapped_column(String(50))
+    publication_date: Mapped[str | None] = mapped_column(String(10), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict] = mapped_column(JSON)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def document(self) -> Document:
+        return Document.model_validate(self.data)
+
+
+class DocumentVersionRow(Base):
+    __tablename__ = "document_versions"
+    __table_args__ = (UniqueConstraint("document_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(100))
+    data: Mapped[dict] = mapped_column(JSON)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(50), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    severity: Mapped[str] = mapped_column(String(10), default="info")
+    relevant: Mapped[bool] = mapped_column(default=False)
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    matches: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+AlertStatus = Literal["pending", "sent", "failed"]
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("event_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    channel: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- opening ----------------------------------------------------------------------
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a process crash
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (a no-op when it is there)."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+@dataclass
+class Store:
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            yield session
+
+
+def open_store(url: str) -> Store:
+    engine = make_engine(url)
+    migrate(engine)
+    return Store(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+
+# --- sources ----------------------------------------------------------------------
+
+
+def source_row(session: Session, name: str, kind: str) -> SourceRow:
+    row = session.get(SourceRow, name)
+    if row is None:
+        row = SourceRow(name=name, kind=kind, cursor={}, consecutive_failures=0)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def record_success(session: Session, row: SourceRow, cursor: dict[str, Any]) -> None:
+    now = utcnow()
+    row.cursor, row.last_run_at, row.last_success_at = dict(cursor), now, now
+    row.consecutive_failures = 0
+
+
+def record_failure(session: Session, row: SourceRow, error: str) -> None:
+    now = utcnow()
+    row.last_run_at, row.last_error, row.last_error_at = now, error, now
+    row.consecutive_failures = (row.consecutive_failures or 0) + 1
+
+
+# --- documents --------------------------------------------------------------------
+
+Change = Literal["new", "changed"]
+
+
+def upsert_document(
+    session: Session, source: str, doc: Document
+) -> tuple[DocumentRow, Change | None]:
+    """Store a sighting; say whether it is new, changed, or (None) already known."""
+    digest = doc.content_hash()
+    data = doc.model_dump(mode="json")
+    row = session.scalar(select(DocumentRow).where(DocumentRow.key == doc.key))
+    now = utcnow()
+    if row is None:
+        row = DocumentRow(
+            key=doc.key, document_number=doc.document_number, source=source, title=doc.title,
+            doc_type=doc.type, publication_date=_iso(doc.publication_date),
+            content_hash=digest, data=data, first_seen_at=now, last_seen_at=now,
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+        change: Change | None = "new"
+    elif row.content_hash != digest:
+        row.content_hash, row.data, row.title = digest, data, doc.title
+        row.doc_type, row.publication_date = doc.type, _iso(doc.publication_date)
+        row.last_seen_at = now
+        change = "changed"
+    else:
+        row.last_seen_at = now
+        return row, None
+    session.add(DocumentVersionRow(
+        document_id=row.id, content_hash=digest, source=source, data=data, seen_at=now
+    ))  # fmt: skip
+    return row, change
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def document_versions(session: Session, document_id: int) -> list[DocumentVersionRow]:
+    query = select(DocumentVersionRow).where(DocumentVersionRow.document_id == document_id)
+    return list(session.scalars(query.order_by(DocumentVersionRow.id)))
+
+
+# --- events and alerts ----------------------------------------------------------------
+
+
+def add_event(session: Session, **fields: Any) -> EventRow | None:
+    """Insert an event unless its dedup key exists; None means already recorded."""
+    if session.scalar(select(EventRow.id).where(EventRow.dedup_key == fields["dedup_key"])):
+        return None
+    row = EventRow(**fields)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # a concurrent writer won the race
+        return None
+    return row
+
+
+def add_alert(session: Session, event_id: int, channel: str) -> AlertRow | None:
+    exists = select(AlertRow.id).where(AlertRow.event_id == event_id, AlertRow.channel == channel)
+    if session.scalar(exists):
+        return None
+    row = AlertRow(event_id=event_id, channel=channel, status="pending", attempts=0)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row
+
+
+def due_alerts(
+    session: Session, channels: list[str], now: datetime | None = None
+) -> list[AlertRow]:
+    now = now or utcnow()
+    query = select(AlertRow).where(
+        AlertRow.status == "pending",
+        AlertRow.channel.in_(channels),
+        AlertRow.next_attempt_at <= now,
+    )
+    return list(session.scalars(query.order_by(AlertRow.id)))
+
+
+def mark_sent(row: AlertRow) -> None:
+    row.status, row.sent_at, row.last_error = "sent", utcnow(), None
+    row.attempts += 1
+
+
+def mark_attempt_failed(row: AlertRow, error: str, max_attempts: int, backoff: float) -> None:
+    row.attempts += 1
+    row.last_error = error
+    if row.attempts >= max_attempts:
+        row.status = "failed"
+    else:
+        row.next_attempt_at = utcnow() + timedelta(seconds=backoff * 2 ** (row.attempts - 1))

@@ -1,0 +1,127 @@
+"""YAML loading that remembers where every value came from.
+
+Analysts edit `monitor.yaml` and portfolio files by hand; an error must point
+at the file, the line and the field, in one line. PyYAML's node tree carries
+the marks, so we compose once, construct the plain data, and keep the tree to
+look up the line of any pydantic error location.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+
+class ConfigError(Exception):
+    """A bad configuration or portfolio file: the message is one line, ready to print."""
+
+
+@dataclass
+class YamlDoc:
+    path: Path
+    data: Any
+    root: yaml.Node | None
+
+    def line_of(self, loc: Sequence[str | int]) -> int | None:
+        """1-based line of the deepest node found along `loc`."""
+        node, line = self.root, None
+        for part in loc:
+            if node is None:
+                break
+            line = node.start_mark.line + 1
+            node = _child(node, part)
+        if node is not None:
+            line = node.start_mark.line + 1
+        return line
+
+    def error(self, loc: Sequence[str | int], message: str) -> ConfigError:
+        line = self.line_of(loc)
+        where = f"{self.path}:{line}" if line else str(self.path)
+        field = format_loc(loc)
+        return ConfigError(f"{where}: {field + ': ' if field else ''}{message}")
+
+    def validation_error(
+        self, exc: ValidationError, prefix: Sequence[str | int] = ()
+    ) -> ConfigError:
+        first = exc.errors()[0]
+        loc = [*prefix, *(p for p in first["loc"] if not _is_union_tag(p))]
+        more = len(exc.errors()) - 1
+        suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
+        return self.error(loc, _one_line(first["msg"]) + suffix)
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic adds the model name of a tagged-union member to the location
+    return isinstance(part, str) and part[:1].isupper()
+
+
+def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == part:
+                return value
+    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+        if 0 <= part < len(node.value):
+            return node.value[part]
+    return None
+
+
+def format_loc(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def load_yaml(path: Path) -> YamlDoc:
+    """Parse a YAML file; syntax errors become a ConfigError with the line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {_one_line(exc)}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text) if root is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{line}: invalid YAML: {_one_line(exc.problem or exc)}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {_one_line(exc)}") from None
+    return YamlDoc(path=path, data=data, root=root)
+
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(doc: YamlDoc, value: Any, loc: tuple[str | int, ...] = ()) -> Any:
+    """Replace `${NAME}` / `${NAME:-default}` in every string, so secrets stay out of files."""
+    if isinstance(value, dict):
+        return {k: expand_env(doc, v, (*loc, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_env(doc, v, (*loc, i)) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def sub(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        raise doc.error(loc, f"environment variable {name} is not set")
+
+    return _ENV.sub(sub, value)

@@ -1,0 +1,95 @@
+"""Watchers: one module per source kind, each registered under its `kind:` name.
+
+A watcher declares its options (a pydantic model, validated from the source's
+entry in `monitor.yaml`) and a `poll` function that turns responses into
+`Document`s and a new cursor, nothing else. Built-in watchers register exactly
+as a third-party one would: `register(Watcher(...))` at import time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from monitor.document import Document
+
+
+class SourceOptions(BaseModel):
+    """Options every source has; watchers subclass this with their own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: str
+    enabled: bool = True
+    base_url: str
+    since: str = Field(
+        default="7d", description="first-run window: an ISO date or a lookback like 7d"
+    )
+    timeout: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=3, ge=0, le=10)
+    backoff: float = Field(default=1.0, ge=0, description="seconds; doubled on each retry")
+    max_bytes: int = Field(default=50_000_000, gt=0)
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _since_parses(cls, value: Any) -> Any:
+        if isinstance(value, date):  # YAML reads 2025-01-15 as a date
+            value = value.isoformat()
+        if isinstance(value, str):
+            parse_since(value)
+        return value
+
+
+_LOOKBACK = re.compile(r"^(\d+)d$")
+
+
+def parse_since(value: str, today: date | None = None) -> date:
+    """`2025-01-15` or `30d` (30 days before today)."""
+    match = _LOOKBACK.match(value.strip())
+    if match:
+        return (today or date.today()) - timedelta(days=int(match.group(1)))
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(
+            f"expected a date (YYYY-MM-DD) or a lookback like 7d, got {value!r}"
+        ) from None
+
+
+@dataclass
+class PollResult:
+    documents: list[Document]
+    cursor: dict[str, Any]
+    fetched: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+PollFn = Callable[[Any, dict[str, Any], httpx.Client, date | None], PollResult]
+
+
+@dataclass(frozen=True)
+class Watcher:
+    kind: str
+    options: type[SourceOptions]
+    poll: PollFn
+    description: str
+
+
+WATCHERS: dict[str, Watcher] = {}
+
+
+def register(watcher: Watcher) -> Watcher:
+    WATCHERS[watcher.kind] = watcher
+    return watcher
+
+
+def load_builtin() -> None:
+    """Import the built-in watcher modules so they register themselves."""
+    from watchers import federal_register  # noqa: F401

@@ -1,0 +1,136 @@
+"""Federal Register documents API (`documents.json`).
+
+Queries by agency, term, CFR part and document type from a publication date
+onward, follows `next_page_url`, and normalises each result into a `Document`.
+The cursor is the newest publication date seen; the next poll asks again from
+that date (inclusive) so documents added late on the same day are not missed;
+the store's content hash makes the overlap free.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from monitor.document import Document
+from monitor.http import FetchError, get_json
+from watchers import PollResult, SourceOptions, Watcher, parse_since, register
+
+LIVE_API = "https://www.federalregister.gov/api/v1/"
+
+# Only what Document keeps: smaller pages, and volatile fields never asked for.
+FIELDS = [
+    "document_number", "title", "type", "action", "abstract", "agencies",
+    "publication_date", "effective_on", "comments_close_on", "dates", "cfr_references",
+    "docket_ids", "regulation_id_numbers", "citation", "html_url", "pdf_url",
+    "full_text_xml_url", "raw_text_url", "public_inspection_pdf_url", "significant",
+]  # fmt: skip
+
+
+class CfrCondition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: int = Field(ge=1, le=50)
+    part: str | None = Field(default=None, pattern=r"^\d+(-\d+)?$", description="744 or 730-774")
+
+
+class FederalRegisterOptions(SourceOptions):
+    kind: Literal["federal_register"] = "federal_register"
+    base_url: str = LIVE_API
+    agencies: list[str] = Field(default_factory=lambda: ["industry-and-security-bureau"])
+    term: str | None = None
+    cfr: CfrCondition | None = None
+    types: list[Literal["RULE", "PRORULE", "NOTICE", "PRESDOCU"]] = Field(default_factory=list)
+    per_page: int = Field(default=100, ge=1, le=1000)
+    order: Literal["newest", "oldest"] = "newest"
+    max_pages: int = Field(default=50, ge=1)
+
+
+def query(options: FederalRegisterOptions, since: date) -> list[tuple[str, str]]:
+    params: list[tuple[str, str]] = [("fields[]", f) for f in FIELDS]
+    params += [("conditions[agencies][]", a) for a in options.agencies]
+    params += [("conditions[type][]", t) for t in options.types]
+    if options.term:
+        params.append(("conditions[term]", options.term))
+    if options.cfr:
+        params.append(("conditions[cfr][title]", str(options.cfr.title)))
+        if options.cfr.part:
+            params.append(("conditions[cfr][part]", options.cfr.part))
+    params += [
+        ("conditions[publication_date][gte]", since.isoformat()),
+        ("per_page", str(options.per_page)),
+        ("order", options.order),
+    ]
+    return params
+
+
+def endpoint(base_url: str) -> str:
+    return urljoin(base_url if base_url.endswith("/") else base_url + "/", "documents.json")
+
+
+def parse_page(page: Any, url: str) -> tuple[list[Document], list[str], str | None]:
+    """Documents, per-result problems, and the next page's query string."""
+    if not isinstance(page, dict) or not isinstance(page.get("results", []), list):
+        raise FetchError(f"{url}: not a documents.json page (no 'results' list)")
+    documents, notes = [], []
+    for i, raw in enumerate(page.get("results") or []):
+        try:
+            documents.append(Document.model_validate(raw))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"])
+            number = raw.get("document_number", "?") if isinstance(raw, dict) else "?"
+            notes.append(f"{url}: results[{i}] ({number}) skipped: {field}: {err['msg']}")
+    next_url = page.get("next_page_url")
+    return documents, notes, urlsplit(next_url).query if next_url else None
+
+
+def poll(
+    options: FederalRegisterOptions,
+    cursor: dict[str, Any],
+    client: httpx.Client,
+    since: date | None = None,
+) -> PollResult:
+    if since is None:
+        last = cursor.get("last_publication_date")
+        since = date.fromisoformat(last) if last else parse_since(options.since)
+    url = endpoint(options.base_url)
+    fetch = dict(retries=options.retries, backoff=options.backoff, max_bytes=options.max_bytes)
+    result = PollResult(documents=[], cursor=dict(cursor))
+    page_url, params = url, query(options, since)
+    for _ in range(options.max_pages):
+        documents, notes, next_query = parse_page(
+            get_json(client, page_url, params=params, **fetch), page_url
+        )
+        result.fetched += len(documents)
+        result.notes += notes
+        # A recorded folder ignores the query: apply the window here too.
+        result.documents += [
+            d for d in documents if d.publication_date is None or d.publication_date >= since
+        ]
+        if not next_query:
+            break
+        # Follow next_page_url's query on our own endpoint, so a recorded or
+        # proxied copy keeps serving the later pages.
+        page_url, params = f"{url}?{next_query}", None
+    else:
+        result.notes.append(f"{url}: stopped after max_pages={options.max_pages}")
+    seen = [d.publication_date for d in result.documents if d.publication_date]
+    last = cursor.get("last_publication_date")
+    newest = max([since, *seen, *([date.fromisoformat(last)] if last else [])])
+    result.cursor["last_publication_date"] = newest.isoformat()
+    return result
+
+
+register(
+    Watcher(
+        kind="federal_register",
+        options=FederalRegisterOptions,
+        poll=poll,
+        description="Federal Register documents API (documents.json)",
+    )
+)
