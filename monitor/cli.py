@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,7 +37,7 @@ out = Console(width=None if Console().is_terminal or "COLUMNS" in os.environ els
 err = Console(stderr=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
 
@@ -83,7 +83,9 @@ def init(
     if path.exists() and not force:
         raise fail(f"{path} exists; use --force to overwrite it")
     path.write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
-    out.print(f"wrote {path}: edit sources, portfolio and channels, then run [bold]monitor check[/]")
+    out.print(
+        f"wrote {path}: edit sources, portfolio and channels, then run [bold]monitor check[/]"
+    )
 
 
 def _since(value: str | None) -> date | None:
@@ -134,9 +136,12 @@ class _progress:
     def __init__(self, fmt: Format) -> None:
         self.bar = (
             Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                console=err, transient=True,
-            )  # fmt: skip
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=err,
+                transient=True,
+            )
             if err.is_terminal and fmt is Format.table
             else None
         )
@@ -299,4 +304,3 @@ def score(
         reasons = "\n".join(str(r) for r in s.reasons) or "no signal"
         table.add_row(s.document_number, str(s.score), s.severity, "yes" * s.relevant, reasons)
     out.print(table)
-

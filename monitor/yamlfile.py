@@ -67,9 +67,12 @@ def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
         for key, value in node.value:
             if key.value == part:
                 return value
-    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-        if 0 <= part < len(node.value):
-            return node.value[part]
+    elif (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(part, int)
+        and 0 <= part < len(node.value)
+    ):
+        return node.value[part]
     return None
 
 
@@ -101,7 +104,25 @@ def load_yaml(path: Path) -> YamlDoc:
         raise ConfigError(f"{path}{line}: invalid YAML: {_one_line(exc.problem or exc)}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {_one_line(exc)}") from None
-    return YamlDoc(path=path, data=data, root=root)
+    doc = YamlDoc(path=path, data=data, root=root)
+    _reject_duplicate_keys(doc, root)
+    return doc
+
+
+def _reject_duplicate_keys(doc: YamlDoc, node: yaml.Node | None) -> None:
+    """PyYAML keeps the last of two equal keys silently; a hand-edited file deserves an error."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    line = key.start_mark.line + 1
+                    raise ConfigError(f"{doc.path}:{line}: duplicate key {key.value!r}")
+                seen.add(key.value)
+            _reject_duplicate_keys(doc, value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _reject_duplicate_keys(doc, item)
 
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

@@ -3,13 +3,14 @@
 Queries by agency, term, CFR part and document type from a publication date
 onward, follows `next_page_url`, and normalises each result into a `Document`.
 The cursor is the newest publication date seen; the next poll asks again from
-that date (inclusive) so documents added late on the same day are not missed;
-the store's content hash makes the overlap free.
+a few days before it (`overlap_days`), so documents added late and metadata
+the FR fills in after publication are not missed; the store's content hash
+makes the overlap free.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -48,6 +49,9 @@ class FederalRegisterOptions(SourceOptions):
     per_page: int = Field(default=100, ge=1, le=1000)
     order: Literal["newest", "oldest"] = "newest"
     max_pages: int = Field(default=50, ge=1)
+    overlap_days: int = Field(
+        default=3, ge=0, description="re-read this many days before the cursor for late edits"
+    )
 
 
 def query(options: FederalRegisterOptions, since: date) -> list[tuple[str, str]]:
@@ -97,7 +101,11 @@ def poll(
 ) -> PollResult:
     if since is None:
         last = cursor.get("last_publication_date")
-        since = date.fromisoformat(last) if last else parse_since(options.since)
+        since = (
+            date.fromisoformat(last) - timedelta(days=options.overlap_days)
+            if last
+            else parse_since(options.since)
+        )
     url = endpoint(options.base_url)
     fetch = dict(retries=options.retries, backoff=options.backoff, max_bytes=options.max_bytes)
     result = PollResult(documents=[], cursor=dict(cursor))

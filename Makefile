@@ -1,0 +1,37 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each creates the
+# virtualenv in .venv and installs what it needs first.
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || echo python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+
+.PHONY: demo demo-reset test lint format clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "regmonitor needs Python 3.11 or newer (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+demo: $(STAMP)  ## run `monitor check` on the bundled recorded Federal Register data
+	$(BIN)/monitor check --config examples/demo/monitor.yaml
+	@echo "Alerts written to .demo/outbox.jsonl; run 'make demo' again to see that nothing is new."
+
+demo-reset:  ## forget the demo's state so the next `make demo` starts fresh
+	rm -rf .demo
+
+test: $(STAMP)  ## lint, then the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache .ruff_cache dist build

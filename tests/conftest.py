@@ -1,0 +1,45 @@
+"""Shared fixtures: paths to the bundled real records, and config files in tmp dirs."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "examples" / "demo"
+RECORDED = DEMO / "recorded"
+RECORDS = DEMO / "records"
+PORTFOLIO = DEMO / "portfolio"
+
+
+@pytest.fixture
+def write_config(tmp_path: Path):
+    """Write a monitor.yaml (dedented) into tmp_path and return its path."""
+
+    def write(text: str, name: str = "monitor.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def page1() -> dict:
+    """The real documents.json page (1000 results, 2024-01-02..17)."""
+    return json.loads((RECORDED / "documents.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def page2() -> dict:
+    """The demo's second page: the shared/data/fr_docs development records."""
+    return json.loads((RECORDED / "documents.page2.json").read_text(encoding="utf-8"))
+
+
+def read_outbox(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

@@ -1,0 +1,228 @@
+"""End to end in-process: recorded real FR pages -> store -> score -> outbox/SMTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from monitor import store
+from monitor.config import load_config
+from monitor.pipeline import check
+from tests.conftest import PORTFOLIO, RECORDED, read_outbox
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> Path:
+    """A private copy of the demo's recorded pages, so a test may change them."""
+    folder = tmp_path / "recorded"
+    shutil.copytree(RECORDED, folder)
+    return folder
+
+
+@pytest.fixture
+def demo_config(tmp_path: Path, recorded: Path, write_config):
+    def make(channel_url: str = "outbox://outbox.jsonl", max_attempts: int = 5) -> Path:
+        return write_config(
+            f"""
+            data_dir: state
+            sources:
+              - name: fr
+                kind: federal_register
+                base_url: file:{recorded}/
+                since: 2016-01-01
+                retries: 0
+            portfolio:
+              path: {PORTFOLIO}
+              watch_terms: [Entity List, foreign direct product]
+            channels:
+              - name: out
+                url: {channel_url}
+                min_severity: medium
+            alerting:
+              retry_backoff: 0
+              max_attempts: {max_attempts}
+            """
+        )
+
+    return make
+
+
+def counts(config) -> dict[str, int]:
+    db = store.open_store(config.database_url)
+    with db.session() as s:
+        return {
+            table.__tablename__: s.scalar(select(func.count()).select_from(table))
+            for table in (store.DocumentRow, store.DocumentVersionRow, store.EventRow,
+                          store.AlertRow)
+        }  # fmt: skip
+
+
+def test_second_run_finds_nothing_new_and_sends_nothing(demo_config, tmp_path):
+    config = load_config(demo_config())
+    first = check(config)
+    assert first.errors == {}
+    assert len(first.found) == first.fetched["fr"] > 1000  # both recorded pages
+    relevant = [f for f in first.found if f.score.relevant]
+    assert [f.document.document_number for f in relevant] == ["2020-10856"]
+    outbox = read_outbox(tmp_path / "outbox.jsonl")
+    assert len(outbox) == first.sent == 1
+    assert "2020-10856" in outbox[0]["title"]
+    assert "huawei" in outbox[0]["body"]
+    before = counts(config)
+
+    second = check(config)
+    assert second.found == [] and second.sent == 0
+    assert second.fetched == first.fetched
+    assert counts(config) == before
+    assert len(read_outbox(tmp_path / "outbox.jsonl")) == 1
+
+
+def test_changed_document_is_one_new_version_and_one_event(demo_config, recorded):
+    config = load_config(demo_config())
+    check(config)
+    page = json.loads((recorded / "documents.page2.json").read_text())
+    record = next(r for r in page["results"] if r["document_number"] == "2025-18737")
+    record["abstract"] += " Corrected text."
+    (recorded / "documents.page2.json").write_text(json.dumps(page))
+
+    report = check(config)
+    assert [(f.kind, f.document.document_number) for f in report.found] == [
+        ("document_changed", "2025-18737")
+    ]
+    again = check(config)
+    assert again.found == []
+    db = store.open_store(config.database_url)
+    with db.session() as s:
+        doc = s.scalar(select(store.DocumentRow).where(store.DocumentRow.key == "fr:2025-18737"))
+        versions = store.document_versions(s, doc.id)
+    assert len(versions) == 2
+    assert versions[-1].data["abstract"].endswith("Corrected text.")
+
+
+def test_dry_run_stores_and_sends_nothing(demo_config, tmp_path):
+    config = load_config(demo_config())
+    dry = check(config, dry_run=True)
+    assert len(dry.found) > 1000 and dry.sent == 0
+    assert counts(config)["documents"] == 0
+    assert not (tmp_path / "outbox.jsonl").exists()
+    real = check(config)
+    assert len(real.found) == len(dry.found)
+
+
+def test_since_override_narrows_the_window(demo_config):
+    from datetime import date
+
+    config = load_config(demo_config())
+    report = check(config, since=date(2024, 1, 16))
+    dates = {f.document.publication_date for f in report.found}
+    assert dates and min(dates) >= date(2024, 1, 16)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def test_email_waits_while_smtp_is_down_then_is_delivered_once(demo_config, monkeypatch):
+    port = free_port()
+    monkeypatch.setenv("SMTP_PASSWORD", "pw-never-logged-42")
+    url = (
+        f"mailto://127.0.0.1:{port}?to=analyst@example.com&from=regmonitor@example.com"
+        "&mode=insecure&pass=${SMTP_PASSWORD}"
+    )
+    config = load_config(demo_config(channel_url=url))
+
+    down = check(config)
+    assert (down.sent, down.pending) == (0, 1)
+    db = store.open_store(config.database_url)
+    with db.session() as s:
+        alert = s.scalar(select(store.AlertRow))
+    assert alert.status == "pending" and alert.attempts == 1
+    assert alert.last_error and "pw-never-logged-42" not in alert.last_error
+
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        up = check(config)
+        again = check(config)
+    finally:
+        server.stop()
+    assert (up.sent, again.sent) == (1, 0)
+    assert len(inbox.messages) == 1
+    message = inbox.messages[0]
+    assert message.rcpt_tos == ["analyst@example.com"]
+    raw = message.content.decode()
+    assert "multipart/alternative" in raw and "text/html" in raw and "text/plain" in raw
+    assert "2020-10856" in raw
+    with db.session() as s:
+        alert = s.scalar(select(store.AlertRow))
+    assert alert.status == "sent" and alert.attempts == 2 and alert.last_error is None
+
+
+def test_alert_marked_failed_after_max_attempts(demo_config):
+    url = f"mailto://127.0.0.1:{free_port()}?to=a@example.com&from=b@example.com&mode=insecure"
+    config = load_config(demo_config(channel_url=url, max_attempts=2))
+    check(config)
+    last = check(config)
+    assert (last.failed, last.pending) == (1, 0)
+    assert check(config).failed == 0  # a failed alert is not retried by itself
+
+
+def run_monitor(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        cwd=cwd, capture_output=True, text=True, check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+
+
+def test_check_command_ranks_export_control_first_then_reports_nothing_new(demo_config, tmp_path):
+    config = demo_config()
+    first = run_monitor("check", "-c", str(config), "--limit", "5", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    rows = [line for line in first.stdout.splitlines() if re.search(r"\d{4}-\d{5}", line)]
+    assert len(rows) == 5
+    assert "2020-10856" in rows[0] and "critical" in rows[0]
+    assert all("Industry and Security" in row for row in rows)
+    assert "showing the top 5" in first.stdout
+    assert "Alerts: 1 sent" in first.stdout
+
+    second = run_monitor("check", "-c", str(config), "--format", "json", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    data = json.loads(second.stdout)
+    assert data["new"] == [] and data["alerts"]["sent"] == 0 and data["fetched"]["fr"] > 1000
+
+
+def test_check_command_exits_1_and_names_the_failing_source(write_config, tmp_path):
+    config = write_config(
+        f"""
+        data_dir: state
+        sources:
+          - {{name: fr, kind: federal_register, base_url: "file:{tmp_path}/missing/", retries: 0}}
+        """
+    )
+    result = run_monitor("check", "-c", str(config), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "source fr failed:" in result.stderr and "HTTP 404" in result.stderr
+    assert "Traceback" not in result.stderr
