@@ -1,6 +1,8 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Each creates the
 # virtualenv in .venv and installs what it needs first.
-PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || echo python3)
+# The first interpreter that runs and is 3.11 or newer (pyenv shims may exist and not run).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo $$p && break; done)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
@@ -8,7 +10,7 @@ STAMP  := $(VENV)/.installed-dev
 .PHONY: demo demo-reset test lint format clean
 
 $(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "regmonitor needs Python 3.11 or newer (set PYTHON=...)")'
+	@test -n "$(PYTHON)" || { echo "regmonitor needs Python 3.11 or newer: set PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -217,21 +217,22 @@ def score_document(
 
     slugs = {a.slug for a in doc.agencies}
     if BIS_SLUG in slugs:
-        add("agency", "issued by the Bureau of Industry and Security (BIS)")
+        add("agency", "issued by BIS")
     if doc.type == "Rule":
-        add("rule", f"document type Rule ({(doc.action or '').rstrip('.') or 'rule'})")
+        add("rule", (doc.action or "Rule").rstrip("."))
     elif doc.type == "Proposed Rule":
-        add("proposed_rule", "document type Proposed Rule")
+        add("proposed_rule", (doc.action or "Proposed rule").rstrip("."))
 
     parts = sorted({r.part for r in doc.cfr_references if r.title == 15 and r.part in EAR_PARTS})
     if parts:
         key = [p for p in parts if p in KEY_EAR_PARTS]
         points = w["ear_part"] if key else w["ear_part"] // 2
-        add("ear_part", f"amends EAR part {', '.join(str(p) for p in parts)} (15 CFR)", points)
+        label = "part" if len(parts) == 1 else "parts"
+        add("ear_part", f"EAR {label} {', '.join(str(p) for p in parts)}", points)
 
     terms = named(text, [(t, [t]) for t in portfolio.watch_terms])
     for term in list(terms)[:2]:
-        add("watch_term", f"watch term {term!r}")
+        add("watch_term", f"term {term!r}")
 
     total = min(100, sum(r.points for r in reasons))
     return Score(
