@@ -16,7 +16,13 @@ from urllib.parse import quote, unquote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from monitor.portfolio import PORTFOLIO_KEYS, Portfolio, load_portfolio, portfolio_from_yaml
+from monitor.portfolio import (
+    PORTFOLIO_KEYS,
+    Portfolio,
+    load_portfolio,
+    merge_checked,
+    portfolio_from_yaml,
+)
 from monitor.severity import Severity
 from monitor.yamlfile import ConfigError, YamlDoc, expand_env, load_yaml
 from watchers import WATCHERS, SourceOptions, load_builtin
@@ -72,7 +78,7 @@ class Config(BaseModel):
 
     path: Path | None = None
     data_dir: Path = Field(default_factory=default_data_dir)
-    store_url: str | None = None
+    store_url: SecretStr | None = None
     sources: list[SourceOptions] = Field(default_factory=list)
     portfolio: Portfolio = Field(default_factory=Portfolio)
     channels: list[ChannelConfig] = Field(default_factory=list)
@@ -81,7 +87,9 @@ class Config(BaseModel):
 
     @property
     def database_url(self) -> str:
-        return self.store_url or f"sqlite:///{self.data_dir / 'regmonitor.db'}"
+        if self.store_url is not None:
+            return self.store_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'regmonitor.db'}"
 
     def source(self, name: str) -> SourceOptions:
         for source in self.sources:
@@ -162,7 +170,7 @@ def _sources(doc: YamlDoc, value: Any) -> list[SourceOptions]:
         if not isinstance(entry, dict):
             raise doc.error(("sources", i), "expected a mapping with name: and kind:")
         kind = entry.get("kind")
-        if kind not in WATCHERS:
+        if not isinstance(kind, str) or kind not in WATCHERS:
             known = ", ".join(sorted(WATCHERS))
             raise doc.error(("sources", i, "kind"), f"unknown source kind {kind!r}; known: {known}")
         try:
@@ -201,9 +209,15 @@ def _portfolio(doc: YamlDoc, value: Any, base: Path) -> Portfolio:
         )
     inline = {k: v for k, v in value.items() if k != "path"}
     portfolio = portfolio_from_yaml(doc, inline, ("portfolio",))
-    if value.get("path"):
-        portfolio = load_portfolio(_resolve(Path(value["path"]), base)).merged(portfolio)
-    return portfolio
+    path = value.get("path")
+    if path is None:
+        return portfolio
+    if not isinstance(path, str) or not path.strip():
+        raise doc.error(("portfolio", "path"), "expected the path of a portfolio file or folder")
+    folder = _resolve(Path(path), base)
+    if not folder.exists():
+        raise doc.error(("portfolio", "path"), f"{folder}: portfolio file or folder not found")
+    return merge_checked(load_portfolio(folder), portfolio, doc, ("portfolio",))
 
 
 def _channel(doc: YamlDoc, raw: dict, i: int, base: Path) -> ChannelConfig:

@@ -131,5 +131,17 @@ def load_portfolio(path: Path) -> Portfolio:
     portfolio = Portfolio()
     for file in files:
         doc = load_yaml(file)
-        portfolio = portfolio.merged(portfolio_from_yaml(doc, doc.data))
+        portfolio = merge_checked(portfolio, portfolio_from_yaml(doc, doc.data), doc, ())
     return portfolio
+
+
+def merge_checked(
+    base: Portfolio, more: Portfolio, doc: YamlDoc, prefix: tuple[str | int, ...]
+) -> Portfolio:
+    """`base` plus `more` (read from `doc`); an id defined in both is an error in `doc`."""
+    for field in ("chips", "customers"):
+        known = {item.id for item in getattr(base, field)}
+        for i, item in enumerate(getattr(more, field)):
+            if item.id in known:
+                raise doc.error((*prefix, field, i, "id"), f"duplicate id {item.id!r}")
+    return base.merged(more)

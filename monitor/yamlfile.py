@@ -30,15 +30,16 @@ class YamlDoc:
     root: yaml.Node | None
 
     def line_of(self, loc: Sequence[str | int]) -> int | None:
-        """1-based line of the deepest node found along `loc`."""
+        """1-based line of the deepest key or item found along `loc`."""
         node, line = self.root, None
-        for part in loc:
-            if node is None:
-                break
-            line = node.start_mark.line + 1
-            node = _child(node, part)
         if node is not None:
             line = node.start_mark.line + 1
+        for part in loc:
+            found = _child(node, part) if node is not None else None
+            if found is None:
+                break
+            anchor, node = found
+            line = anchor.start_mark.line + 1
         return line
 
     def error(self, loc: Sequence[str | int], message: str) -> ConfigError:
@@ -51,29 +52,32 @@ class YamlDoc:
         self, exc: ValidationError, prefix: Sequence[str | int] = ()
     ) -> ConfigError:
         first = exc.errors()[0]
-        loc = [*prefix, *(p for p in first["loc"] if not _is_union_tag(p))]
+        loc = [*prefix, *first["loc"]]
         more = len(exc.errors()) - 1
         suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
         return self.error(loc, _one_line(first["msg"]) + suffix)
 
 
-def _is_union_tag(part: Any) -> bool:
-    # pydantic adds the model name of a tagged-union member to the location
-    return isinstance(part, str) and part[:1].isupper()
-
-
-def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
+def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
+    """(where the entry starts, its value): a mapping entry starts at its key."""
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if key.value == part:
-                return value
-    elif (
-        isinstance(node, yaml.SequenceNode)
-        and isinstance(part, int)
-        and 0 <= part < len(node.value)
-    ):
-        return node.value[part]
+                return key, value
+    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+        return (node.value[part], node.value[part]) if 0 <= part < len(node.value) else None
     return None
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without implicit timestamps: `since: 2025-13-01` stays a string,
+    so pydantic reports it with its line instead of PyYAML raising mid-parse."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def format_loc(loc: Sequence[str | int]) -> str:
@@ -96,8 +100,8 @@ def load_yaml(path: Path) -> YamlDoc:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {_one_line(exc)}") from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text) if root is not None else None
+        root = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
