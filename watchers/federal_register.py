@@ -10,6 +10,7 @@ makes the overlap free.
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.document import Document
 from monitor.http import FetchError, get_json
+from monitor.redact import redact_url
 from watchers import PollResult, SourceOptions, Watcher, parse_since, register
 
 LIVE_API = "https://www.federalregister.gov/api/v1/"
@@ -77,8 +79,18 @@ def endpoint(base_url: str) -> str:
 
 
 def parse_page(page: Any, url: str) -> tuple[list[Document], list[str], str | None]:
-    """Documents, per-result problems, and the next page's query string."""
-    if not isinstance(page, dict) or not isinstance(page.get("results", []), list):
+    """Documents, per-result problems, and the next page's query string.
+
+    An empty answer has `count: 0` and no `results`; anything else without a
+    `results` list (an `{"errors": ...}` body, a bare list) is not a page.
+    """
+    url = redact_url(url)
+    if not isinstance(page, dict):
+        raise FetchError(f"{url}: not a documents.json page (a JSON {type(page).__name__})")
+    if "errors" in page:
+        detail = " ".join(json.dumps(page["errors"], ensure_ascii=False).split())[:300]
+        raise FetchError(f"{url}: the API answered with errors: {detail}")
+    if not isinstance(page.get("results", []), list) or not ({"results", "count"} & set(page)):
         raise FetchError(f"{url}: not a documents.json page (no 'results' list)")
     documents, notes = [], []
     for i, raw in enumerate(page.get("results") or []):
@@ -126,7 +138,7 @@ def poll(
         # proxied copy keeps serving the later pages.
         page_url, params = f"{url}?{next_query}", None
     else:
-        result.notes.append(f"{url}: stopped after max_pages={options.max_pages}")
+        result.notes.append(f"{redact_url(url)}: stopped after max_pages={options.max_pages}")
     seen = [d.publication_date for d in result.documents if d.publication_date]
     last = cursor.get("last_publication_date")
     newest = max([since, *seen, *([date.fromisoformat(last)] if last else [])])
