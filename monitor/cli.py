@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from monitor import __version__
 from monitor.config import Config, load_config
@@ -22,6 +23,7 @@ from monitor.logs import setup_logging
 from monitor.pipeline import CheckReport, check
 from monitor.portfolio import load_portfolio
 from monitor.scoring import score_document
+from monitor.store import alert_counts, document_count, open_store, source_rows
 from monitor.yamlfile import ConfigError
 from watchers import parse_since
 
@@ -251,6 +253,66 @@ def _print_report(report: CheckReport, limit: int) -> None:
         out.print(
             f"Alerts: {report.sent} sent, {report.pending} pending retry, {report.failed} failed."
         )
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+@app.command()
+def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """Each source's health (last success, last error, failures in a row) and the outbox."""
+    config = _config(config_path)
+    db = open_store(config.database_url)
+    with db.session() as session:
+        rows = source_rows(session)
+        alerts = alert_counts(session)
+        documents = document_count(session)
+    sources = []
+    for source in config.sources:
+        row = rows.get(source.name)
+        sources.append(
+            {
+                "name": source.name,
+                "kind": source.kind,
+                "enabled": source.enabled,
+                "last_run": _when(row.last_run_at) if row else None,
+                "last_success": _when(row.last_success_at) if row else None,
+                "consecutive_failures": row.consecutive_failures if row else 0,
+                "last_error": row.last_error if row and row.consecutive_failures else None,
+                "cursor": row.cursor.get("last_publication_date") if row else None,
+                "next_run": "next `monitor check`" if source.enabled else "disabled",
+            }
+        )
+    data = {
+        "store": make_url(config.database_url).render_as_string(hide_password=True),
+        "documents": documents,
+        "alerts": {k: alerts.get(k, 0) for k in ("pending", "sent", "failed")},
+        "sources": sources,
+    }
+    if fmt is Format.json:
+        out.print_json(json.dumps(data))
+        return
+    table = Table(title="Sources", title_justify="left")
+    for col in ("Source", "Kind", "Health", "Last success", "Newest date", "Next run"):
+        table.add_column(col)
+    for s in sources:
+        health = (
+            f"[red]failing ({s['consecutive_failures']}): {s['last_error']}[/]"
+            if s["consecutive_failures"]
+            else ("[green]ok[/]" if s["last_success"] else "never run")
+        )
+        table.add_row(
+            s["name"], s["kind"], health, s["last_success"] or "-", s["cursor"] or "-",
+            s["next_run"],
+        )  # fmt: skip
+    out.print(table)
+    counts = data["alerts"]
+    out.print(
+        f"Store {data['store']}: {documents} documents; alerts {counts['sent']} sent, "
+        f"{counts['pending']} pending, {counts['failed']} failed.",
+        highlight=False,
+    )
 
 
 def _load_records(path: Path) -> list[Document]:

@@ -147,7 +147,7 @@ def load_config(path: Path | None) -> Config:
 
 def _resolve(path: Path, base: Path) -> Path:
     path = path.expanduser()
-    return path if path.is_absolute() else base / path
+    return (path if path.is_absolute() else base / path).resolve()
 
 
 def _list(doc: YamlDoc, raw: dict, key: str) -> list:

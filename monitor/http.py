@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -77,30 +78,54 @@ def _retry_after(response: httpx.Response, fallback: float) -> float:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
-def get_bytes(
+@dataclass
+class Fetched:
+    """A body, or None when the server said 304 Not Modified; and the new validators."""
+
+    body: bytes | None
+    validators: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.body is None
+
+
+def fetch(
     client: httpx.Client,
     url: str,
     *,
     params: Any = None,
+    validators: dict[str, str] | None = None,
     retries: int = 3,
     backoff: float = 1.0,
     max_bytes: int = 50_000_000,
-) -> bytes:
-    """GET `url`, retrying transient failures; raise FetchError with a one-line reason."""
+) -> Fetched:
+    """GET `url`, retrying transient failures; raise FetchError with a one-line reason.
+
+    `validators` (an earlier answer's ETag / Last-Modified) make the request
+    conditional: an unchanged resource costs one 304 and no body.
+    """
     shown = redact_url(url)
+    headers = {}
+    if validators and validators.get("etag"):
+        headers["If-None-Match"] = validators["etag"]
+    if validators and validators.get("last_modified"):
+        headers["If-Modified-Since"] = validators["last_modified"]
     attempt = 0
     while True:
         delay = backoff * (2**attempt)
         try:
-            with client.stream("GET", url, params=params) as response:
-                if response.status_code in RETRY_STATUS and attempt < retries:
+            with client.stream("GET", url, params=params, headers=headers) as response:
+                status = response.status_code
+                if status == 304 and headers:
+                    return Fetched(None, dict(validators or {}))
+                if status in RETRY_STATUS and attempt < retries:
                     delay = _retry_after(response, delay)
                 else:
-                    if response.status_code >= 400:
-                        raise FetchError(
-                            f"{shown}: HTTP {response.status_code} {response.reason_phrase}"
-                        )
-                    return _read_capped(response, max_bytes, shown)
+                    if status >= 400 or status == 304:
+                        raise FetchError(f"{shown}: HTTP {status} {response.reason_phrase}")
+                    body = _read_capped(response, max_bytes, shown)
+                    return Fetched(body, _validators(response))
         except httpx.TimeoutException:
             if attempt >= retries:
                 raise FetchError(f"{shown}: timed out after {retries + 1} attempts") from None
@@ -109,6 +134,32 @@ def get_bytes(
                 raise FetchError(f"{shown}: {type(exc).__name__}: {exc}") from None
         attempt += 1
         time.sleep(delay)
+
+
+def _validators(response: httpx.Response) -> dict[str, str]:
+    found = {
+        "etag": response.headers.get("ETag"),
+        "last_modified": response.headers.get("Last-Modified"),
+    }
+    return {k: v for k, v in found.items() if v}
+
+
+def get_bytes(client: httpx.Client, url: str, **kwargs: Any) -> bytes:
+    """The body of an unconditional GET (see `fetch` for the options)."""
+    body = fetch(client, url, **kwargs).body
+    assert body is not None  # only a conditional request can be answered 304
+    return body
+
+
+def parse_json(body: bytes, url: str) -> Any:
+    """JSON from a body, or a FetchError saying whether it was cut short or not JSON."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        head = body[:40].decode("utf-8", "replace").replace("\n", " ")
+        what = "truncated JSON" if body.lstrip()[:1] in (b"{", b"[") else "not JSON"
+        detail = f"{exc.__class__.__name__}: {exc}; starts {head!r}"
+        raise FetchError(f"{redact_url(url)}: {what} ({detail})") from None
 
 
 def _read_capped(response: httpx.Response, max_bytes: int, shown: str) -> bytes:
@@ -128,13 +179,4 @@ def _read_capped(response: httpx.Response, max_bytes: int, shown: str) -> bytes:
 
 
 def get_json(client: httpx.Client, url: str, **kwargs: Any) -> Any:
-    body = get_bytes(client, url, **kwargs)
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        shown = redact_url(url)
-        head = body[:40].decode("utf-8", "replace").replace("\n", " ")
-        what = "truncated JSON" if body.lstrip()[:1] in (b"{", b"[") else "not JSON"
-        raise FetchError(
-            f"{shown}: {what} ({exc.__class__.__name__}: {exc}; starts {head!r})"
-        ) from None
+    return parse_json(get_bytes(client, url, **kwargs), url)

@@ -30,6 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
     select,
 )
 from sqlalchemy.engine import Engine
@@ -213,6 +214,19 @@ def record_failure(session: Session, row: SourceRow, error: str) -> None:
     now = utcnow()
     row.last_run_at, row.last_error, row.last_error_at = now, error, now
     row.consecutive_failures = (row.consecutive_failures or 0) + 1
+
+
+def source_rows(session: Session) -> dict[str, SourceRow]:
+    return {row.name: row for row in session.scalars(select(SourceRow))}
+
+
+def alert_counts(session: Session) -> dict[str, int]:
+    query = select(AlertRow.status, func.count()).group_by(AlertRow.status)
+    return {status: n for status, n in session.execute(query)}
+
+
+def document_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(DocumentRow)) or 0
 
 
 # --- documents --------------------------------------------------------------------

@@ -510,3 +510,41 @@ def test_recovery_resets_the_failure_count(httpserver, fr_config, page1):
     assert documents == 1
     assert source.consecutive_failures == 0
     assert source.cursor == {"last_publication_date": "2024-01-03"}
+
+
+def test_unchanged_poll_is_one_304_and_stores_nothing(httpserver, write_config, page1):
+    """ETag: once the window is steady, polling the same query is a conditional GET."""
+    body = json.dumps(small_page(page1, ["2024-01-10", "2024-01-12"]))
+    etag = '"fr-page-v1"'
+    answered: list[int] = []
+
+    def handler(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == etag:
+            answered.append(304)
+            return Response(status=304, headers={"ETag": etag})
+        answered.append(200)
+        return Response(body, content_type="application/json", headers={"ETag": etag})
+
+    httpserver.expect_request(DOCS).respond_with_handler(handler)
+    config = load_config(
+        write_config(
+            f"""
+            data_dir: state
+            sources:
+              - {{name: fr, kind: federal_register, base_url: "{httpserver.url_for(API)}",
+                 since: 2024-01-10, overlap_days: 0, retries: 0}}
+            """
+        )
+    )
+    reports = [check(config) for _ in range(3)]
+    assert [len(r.found) for r in reports] == [2, 0, 0]
+    assert all(r.errors == {} for r in reports)
+    # 1st: the configured window; 2nd: the window moved to the newest date (a new
+    # query, so unconditional); 3rd: the same query again, answered 304
+    assert answered == [200, 200, 304]
+    sent = requests_to(httpserver)
+    assert "If-None-Match" not in sent[1].headers
+    assert sent[2].headers["If-None-Match"] == etag
+    since = [dict(parse_qsl(urlsplit(r.url).query))["conditions[publication_date][gte]"]
+             for r in sent]  # fmt: skip
+    assert since == ["2024-01-10", "2024-01-12", "2024-01-12"]

@@ -226,3 +226,26 @@ def test_check_command_exits_1_and_names_the_failing_source(write_config, tmp_pa
     assert result.returncode == 1
     assert "source fr failed:" in result.stderr and "HTTP 404" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_status_shows_source_health_and_outbox(demo_config, write_config, tmp_path):
+    config_path = demo_config()
+    assert run_monitor("check", "-c", str(config_path), cwd=tmp_path).returncode == 0
+    ok = json.loads(
+        run_monitor("status", "-c", str(config_path), "-f", "json", cwd=tmp_path).stdout
+    )
+    assert ok["documents"] > 1000 and ok["alerts"] == {"pending": 0, "sent": 1, "failed": 0}
+    (source,) = ok["sources"]
+    assert source["name"] == "fr" and source["consecutive_failures"] == 0
+    assert source["last_success"] and source["cursor"] == "2025-09-26"
+
+    shutil.rmtree(tmp_path / "recorded")  # the source breaks
+    assert run_monitor("check", "-c", str(config_path), cwd=tmp_path).returncode == 1
+    assert run_monitor("check", "-c", str(config_path), cwd=tmp_path).returncode == 1
+    table = run_monitor("status", "-c", str(config_path), cwd=tmp_path).stdout
+    assert "failing (2)" in table and "HTTP 404" in table
+    broken = json.loads(
+        run_monitor("status", "-c", str(config_path), "-f", "json", cwd=tmp_path).stdout
+    )
+    assert broken["sources"][0]["last_success"] == source["last_success"]
+    assert broken["documents"] == ok["documents"]

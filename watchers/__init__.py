@@ -69,6 +69,7 @@ class PollResult:
     cursor: dict[str, Any]
     fetched: int = 0
     notes: list[str] = field(default_factory=list)
+    not_modified: bool = False  # answered 304: the source has nothing new
 
 
 PollFn = Callable[[Any, dict[str, Any], httpx.Client, date | None], PollResult]
