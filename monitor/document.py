@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -44,11 +44,21 @@ def _none_to_list(value: Any) -> Any:
     return [] if value is None else value
 
 
+Collection = Literal["fr", "news", "ecfr"]
+
+
 class Document(BaseModel):
-    """One Federal Register document, as the API's `results` element describes it."""
+    """One document as a source saw it: a Federal Register document (the API's
+    `results` element), a news item, or an eCFR section.
+
+    `collection` and `document_number` make the identity: the FR document
+    number for `fr` wherever it is seen (API, RSS, public inspection), a hash of
+    the canonical link for `news`, the section label (`15 CFR 744.23`) for `ecfr`.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
+    collection: Collection = "fr"
     document_number: str
     title: str | None = None
     type: str | None = None
@@ -69,25 +79,63 @@ class Document(BaseModel):
     raw_text_url: str | None = None
     public_inspection_pdf_url: str | None = None
     significant: bool | None = None
+    # public inspection: filed before publication
+    filing_type: Literal["regular", "special"] | None = None
+    filed_at: datetime | None = None
+    # news items and sections of text
+    publisher: str | None = None
+    related: list[str] = Field(default_factory=list, description="FR numbers referred to")
+    text: str | None = None
+    version_date: date | None = None
 
     _lists = field_validator(
-        "agencies", "cfr_references", "docket_ids", "regulation_id_numbers", mode="before"
-    )(_none_to_list)
+        "agencies", "cfr_references", "docket_ids", "regulation_id_numbers", "related",
+        mode="before",
+    )(_none_to_list)  # fmt: skip
 
     @property
     def key(self) -> str:
         """Identity across every source that sights this document."""
-        return f"fr:{self.document_number}"
+        return f"{self.collection}:{self.document_number}"
+
+    @property
+    def on_public_inspection(self) -> bool:
+        """Seen on the inspection desk and not yet seen published."""
+        return self.filed_at is not None and self.citation is None
 
     @property
     def agency_names(self) -> list[str]:
         return [a.name for a in self.agencies]
 
     @property
-    def url(self) -> str:
-        return self.html_url or f"https://www.federalregister.gov/d/{self.document_number}"
+    def url(self) -> str | None:
+        if self.html_url or self.collection != "fr":
+            return self.html_url
+        return f"https://www.federalregister.gov/d/{self.document_number}"
 
     def content_hash(self) -> str:
         """Hash of the normalised content: volatile API fields never reach it."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == [] or value == ""
+
+
+def merge(old: Document, new: Document) -> tuple[Document, list[str]]:
+    """Fold a new sighting into what is known; return the result and the changed fields.
+
+    A value that fills an empty field (the published copy adds the citation and
+    abstract the inspection copy lacked) enriches the document; only a value
+    that differs from a known one is a change. An empty value never erases one.
+    """
+    merged = old.model_dump()
+    changed = []
+    for name, value in new.model_dump().items():
+        if _empty(value):
+            continue
+        if not _empty(merged[name]) and merged[name] != value:
+            changed.append(name)
+        merged[name] = value
+    return Document.model_validate(merged), changed

@@ -69,10 +69,12 @@ def event_for(change: store.Change, doc: Document) -> tuple[str, str]:
 
 def process_document(session: Session, config: Config, source: str, doc: Document) -> Found | None:
     """Store a sighting; if it is new or changed, record the scored event and its alerts."""
-    row, change = store.upsert_document(session, source, doc)
-    if change is None:
+    sighting = store.upsert_document(session, source, doc)
+    if sighting.change not in ("new", "changed"):
         return None
-    kind, dedup_key = event_for(change, doc)
+    row = sighting.row
+    doc = row.document  # everything known, not only this sighting
+    kind, dedup_key = event_for(sighting.change, doc)
     score = score_document(
         doc, config.portfolio, threshold=config.scoring.threshold, weights=config.scoring.weights
     )
@@ -80,7 +82,7 @@ def process_document(session: Session, config: Config, source: str, doc: Documen
     event = store.add_event(
         session, dedup_key=dedup_key, kind=kind, document_id=row.id, score=score.score,
         severity=score.severity, relevant=score.relevant, reasons=data["reasons"],
-        matches=data["matches"],
+        matches=data["matches"], payload={"changes": sighting.changes},
     )  # fmt: skip
     if event is None:
         return None

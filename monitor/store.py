@@ -37,7 +37,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from monitor.document import Document
+from monitor.document import Document, merge
 
 
 def utcnow() -> datetime:
@@ -122,6 +122,7 @@ class EventRow(Base):
     relevant: Mapped[bool] = mapped_column(default=False)
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     matches: Mapped[dict] = mapped_column(JSON, default=dict)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
@@ -231,38 +232,50 @@ def document_count(session: Session) -> int:
 
 # --- documents --------------------------------------------------------------------
 
-Change = Literal["new", "changed"]
+Change = Literal["new", "changed", "enriched"]
 
 
-def upsert_document(
-    session: Session, source: str, doc: Document
-) -> tuple[DocumentRow, Change | None]:
-    """Store a sighting; say whether it is new, changed, or (None) already known."""
-    digest = doc.content_hash()
-    data = doc.model_dump(mode="json")
+@dataclass
+class Sighting:
+    """What storing one sighting did: the row, and how the document changed."""
+
+    row: DocumentRow
+    change: Change | None  # None: nothing new
+    changes: dict[str, list[Any]]  # field -> [before, after] for a "changed" document
+
+
+def upsert_document(session: Session, source: str, doc: Document) -> Sighting:
+    """Store a sighting, merged into what is known about the same document.
+
+    New: first sighting. Changed: a known field now has another value.
+    Enriched: only empty fields were filled (a published copy after the
+    public-inspection copy), which keeps a version but is no event.
+    """
     row = session.scalar(select(DocumentRow).where(DocumentRow.key == doc.key))
     now = utcnow()
     if row is None:
-        row = DocumentRow(
-            key=doc.key, document_number=doc.document_number, source=source, title=doc.title,
-            doc_type=doc.type, publication_date=_iso(doc.publication_date),
-            content_hash=digest, data=data, first_seen_at=now, last_seen_at=now,
-        )  # fmt: skip
+        row = DocumentRow(key=doc.key, document_number=doc.document_number, source=source,
+                          first_seen_at=now)  # fmt: skip
+        merged, change, changes = doc, "new", {}
         session.add(row)
-        session.flush()
-        change: Change | None = "new"
-    elif row.content_hash != digest:
-        row.content_hash, row.data, row.title = digest, data, doc.title
-        row.doc_type, row.publication_date = doc.type, _iso(doc.publication_date)
-        row.last_seen_at = now
-        change = "changed"
     else:
+        before = row.document
+        merged, fields = merge(before, doc)
         row.last_seen_at = now
-        return row, None
+        if merged == before:
+            return Sighting(row, None, {})
+        old, new = before.model_dump(mode="json"), merged.model_dump(mode="json")
+        changes = {f: [old[f], new[f]] for f in fields}
+        change = "changed" if fields else "enriched"
+    digest = merged.content_hash()
+    data = merged.model_dump(mode="json")
+    row.content_hash, row.data, row.title, row.doc_type = digest, data, merged.title, merged.type
+    row.publication_date, row.last_seen_at = _iso(merged.publication_date), now
+    session.flush()
     session.add(DocumentVersionRow(
         document_id=row.id, content_hash=digest, source=source, data=data, seen_at=now
     ))  # fmt: skip
-    return row, change
+    return Sighting(row, change, changes)
 
 
 def _iso(value: Any) -> str | None:

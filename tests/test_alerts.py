@@ -99,3 +99,17 @@ def test_failed_delivery_error_has_no_password(tmp_path: Path):
     delivery = send(url, "t", "b", "email", timeout=10)
     assert not delivery.ok and delivery.error
     assert "Sup3rSecretPw" not in delivery.error
+
+
+def test_public_inspection_alert_says_when_it_will_be_published():
+    doc = Document(
+        document_number="2025-00636", title="Framework for Artificial Intelligence Diffusion",
+        type="Rule", filing_type="special", filed_at="2025-01-10T21:15:00Z",
+        publication_date="2025-01-15",
+    )  # fmt: skip
+    context = alert_context("new_document", doc, 90, "critical", [], {})
+    env = load_templates()
+    title = render(env, "text", context).title
+    assert "Rule on public inspection, to be published 2025-01-15: Framework" in title
+    body = render(env, "text", context).body
+    assert "2025-01-10 21:15 UTC (special filing)" in body

@@ -23,13 +23,12 @@ def test_reopening_upgrades_in_place_and_keeps_rows(tmp_path):
     db = store.open_store(url)
     doc = Document(document_number="2099-00001", title="kept")
     with db.session() as s:
-        _, change = store.upsert_document(s, "fr", doc)
+        assert store.upsert_document(s, "fr", doc).change == "new"
         s.commit()
-    assert change == "new"
     again = store.open_store(url)
     with again.session() as s:
         titles = s.scalars(select(store.DocumentRow.title)).all()
-        _, change = store.upsert_document(s, "fr", doc)
+        change = store.upsert_document(s, "fr", doc).change
     assert titles == ["kept"] and change is None
 
 
@@ -43,3 +42,49 @@ def test_event_and_alert_keys_are_unique(tmp_path):
         assert store.add_alert(s, first.id, "slack") is None
         assert store.add_alert(s, first.id, "email") is not None
         s.commit()
+
+
+def test_upgrade_from_first_schema_keeps_events(tmp_path):
+    """Rows written by the 0001 schema survive the upgrade and get the new defaults."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = store.make_engine(url)
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(store.MIGRATIONS))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0001")
+        connection.exec_driver_sql(
+            "INSERT INTO events (dedup_key, kind, score, severity, relevant, reasons, matches,"
+            " created_at) VALUES ('new:fr:OLD', 'new_document', 70, 'high', 1, '[]', '{}',"
+            " '2025-01-15 00:00:00')"
+        )
+    db = store.open_store(url)
+    with db.session() as s:
+        event = s.scalar(select(store.EventRow))
+    assert (event.dedup_key, event.score, event.payload) == ("new:fr:OLD", 70, {})
+
+
+def test_inspection_copy_then_published_copy_is_one_document_enriched(tmp_path):
+    db = store.open_store(f"sqlite:///{tmp_path / 'pi.db'}")
+    filed = Document(document_number="2099-00002", title="Rule", filing_type="special",
+                     filed_at="2099-01-10T21:15:00Z", publication_date="2099-01-15")  # fmt: skip
+    published = Document(document_number="2099-00002", title="Rule", citation="99 FR 1",
+                         abstract="Summary.", publication_date="2099-01-15")  # fmt: skip
+    corrected = published.model_copy(update={"title": "Rule (corrected)"})
+    with db.session() as s:
+        first = store.upsert_document(s, "public-inspection", filed)
+        assert first.change == "new" and first.row.document.on_public_inspection
+        second = store.upsert_document(s, "fr", published)
+        assert second.change == "enriched" and second.changes == {}
+        doc = second.row.document
+        assert doc.filing_type == "special" and doc.citation == "99 FR 1"
+        assert not doc.on_public_inspection
+        assert store.upsert_document(s, "fr", published).change is None
+        third = store.upsert_document(s, "fr", corrected)
+        assert third.change == "changed"
+        assert third.changes == {"title": ["Rule", "Rule (corrected)"]}
+        rows = s.scalars(select(store.DocumentRow)).all()
+        assert len(rows) == 1 and len(store.document_versions(s, rows[0].id)) == 3
