@@ -146,7 +146,7 @@ def _check_source(
     report.notes += result.notes
     total = len(result.documents)
     for i, doc in enumerate(result.documents, 1):
-        found = process_document(session, config, source.name, doc)
+        found = process_document(session, config, source.name, doc, baseline=result.baseline)
         if found:
             report.found.append(found)
         commit()  # one document, its event and its outbox rows together

@@ -70,6 +70,9 @@ class PollResult:
     fetched: int = 0
     notes: list[str] = field(default_factory=list)
     not_modified: bool = False  # answered 304: the source has nothing new
+    # first poll of a source that mirrors a whole text (eCFR): store, but raise no
+    # events, so the first run does not alert on every section that already exists
+    baseline: bool = False
 
 
 PollFn = Callable[[Any, dict[str, Any], httpx.Client, date | None], PollResult]
