@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 import httpx
+import tenacity
 
 from monitor import __version__
 from monitor.redact import redact_url
@@ -64,17 +66,18 @@ def make_client(base_url: str, timeout: float) -> httpx.Client:
     )
 
 
-def _retry_after(response: httpx.Response, fallback: float) -> float:
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds the server asked us to wait (a number or an HTTP date), capped."""
     value = response.headers.get("Retry-After")
     if not value:
-        return fallback
+        return None
     try:
         seconds = float(value)
     except ValueError:
         try:
             seconds = parsedate_to_datetime(value).timestamp() - time.time()
         except (TypeError, ValueError):
-            return fallback
+            return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
@@ -88,6 +91,29 @@ class Fetched:
     @property
     def not_modified(self) -> bool:
         return self.body is None
+
+
+class _Transient(Exception):
+    """A failure worth another attempt: 429/5xx, a timeout, a dropped connection."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.retry_after = reason, retry_after
+
+
+def _wait(backoff: float) -> Callable[[tenacity.RetryCallState], float]:
+    """Exponential backoff with bounded jitter, unless the server said Retry-After."""
+    exponential = tenacity.wait_exponential_jitter(
+        multiplier=backoff, max=MAX_RETRY_AFTER, jitter=backoff / 2
+    )
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _Transient) and error.retry_after is not None:
+            return error.retry_after
+        return exponential(state) if backoff > 0 else 0.0
+
+    return wait
 
 
 def fetch(
@@ -111,29 +137,35 @@ def fetch(
         headers["If-None-Match"] = validators["etag"]
     if validators and validators.get("last_modified"):
         headers["If-Modified-Since"] = validators["last_modified"]
-    attempt = 0
-    while True:
-        delay = backoff * (2**attempt)
+
+    def attempt() -> Fetched:
         try:
             with client.stream("GET", url, params=params, headers=headers) as response:
                 status = response.status_code
                 if status == 304 and headers:
                     return Fetched(None, dict(validators or {}))
-                if status in RETRY_STATUS and attempt < retries:
-                    delay = _retry_after(response, delay)
-                else:
-                    if status >= 400 or status == 304:
-                        raise FetchError(f"{shown}: HTTP {status} {response.reason_phrase}")
-                    body = _read_capped(response, max_bytes, shown)
-                    return Fetched(body, _validators(response))
+                reason = f"HTTP {status} {response.reason_phrase}"
+                if status in RETRY_STATUS:
+                    raise _Transient(reason, _retry_after(response))
+                if status >= 400 or status == 304:
+                    raise FetchError(f"{shown}: {reason}")
+                return Fetched(_read_capped(response, max_bytes, shown), _validators(response))
         except httpx.TimeoutException:
-            if attempt >= retries:
-                raise FetchError(f"{shown}: timed out after {retries + 1} attempts") from None
+            raise _Transient("timed out") from None
         except httpx.TransportError as exc:
-            if attempt >= retries:
-                raise FetchError(f"{shown}: {type(exc).__name__}: {exc}") from None
-        attempt += 1
-        time.sleep(delay)
+            raise _Transient(f"{type(exc).__name__}: {exc}") from None
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(retries + 1),
+        wait=_wait(backoff),
+        retry=tenacity.retry_if_exception_type(_Transient),
+        reraise=True,
+    )
+    try:
+        return retrying(attempt)
+    except _Transient as exc:
+        tries = f" after {retries + 1} attempts" if retries else ""
+        raise FetchError(f"{shown}: {exc.reason}{tries}") from None
 
 
 def _validators(response: httpx.Response) -> dict[str, str]:

@@ -67,10 +67,15 @@ def event_for(change: store.Change, doc: Document) -> tuple[str, str]:
     return "document_changed", f"changed:{doc.key}:{doc.content_hash()[:16]}"
 
 
-def process_document(session: Session, config: Config, source: str, doc: Document) -> Found | None:
-    """Store a sighting; if it is new or changed, record the scored event and its alerts."""
+def process_document(
+    session: Session, config: Config, source: str, doc: Document, *, baseline: bool = False
+) -> Found | None:
+    """Store a sighting; if it is new or changed, record the scored event and its alerts.
+
+    `baseline` stores without events (the first copy of a whole text).
+    """
     sighting = store.upsert_document(session, source, doc)
-    if sighting.change not in ("new", "changed"):
+    if baseline or sighting.change not in ("new", "changed"):
         return None
     row = sighting.row
     doc = row.document  # everything known, not only this sighting
