@@ -87,13 +87,22 @@ def render(env: jinja2.Environment, fmt: str, context: dict[str, Any]) -> Render
 
 
 def alert_context(
-    kind: str, doc: Document, score: int, severity: str, reasons: list[dict], matches: dict
+    kind: str,
+    doc: Document,
+    score: int,
+    severity: str,
+    reasons: list[dict],
+    matches: dict,
+    payload: dict | None = None,
 ) -> dict[str, Any]:
+    """What every template sees: `event` (kind, score, severity, reasons, matches,
+    payload: the kind's own facts, e.g. a deadline's date) and `doc`."""
     event = {
         "kind": kind,
         "score": score,
         "severity": severity,
         "reasons": reasons,
         "matches": matches,
+        "payload": payload or {},
     }
     return {"event": event, "doc": doc}

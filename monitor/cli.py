@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,12 +18,20 @@ from sqlalchemy.engine import make_url
 
 from monitor import __version__
 from monitor.config import Config, load_config
+from monitor.deadlines import fr_today
 from monitor.document import Document
+from monitor.ics import CalendarEntry, to_ics
 from monitor.logs import setup_logging
-from monitor.pipeline import CheckReport, check
+from monitor.pipeline import CheckReport, check, score_of
 from monitor.portfolio import load_portfolio
 from monitor.scoring import score_document
-from monitor.store import alert_counts, document_count, open_store, source_rows
+from monitor.store import (
+    alert_counts,
+    document_count,
+    open_deadlines,
+    open_store,
+    source_rows,
+)
 from monitor.yamlfile import ConfigError
 from watchers import parse_since
 
@@ -90,13 +98,13 @@ def init(
     )
 
 
-def _since(value: str | None) -> date | None:
+def _since(value: str | None, option: str = "--since") -> date | None:
     if value is None:
         return None
     try:
         return parse_since(value)
     except ValueError as exc:
-        raise fail(f"--since: {exc}") from None
+        raise fail(f"{option}: {exc}") from None
 
 
 @app.command("check")
@@ -313,6 +321,65 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
         f"{counts['pending']} pending, {counts['failed']} failed.",
         highlight=False,
     )
+
+
+@app.command()
+def deadlines(
+    config_path: ConfigOpt = None,
+    days: Annotated[int, typer.Option(help="look this many days ahead")] = 90,
+    everything: Annotated[
+        bool, typer.Option("--all", help="include documents below the alert threshold")
+    ] = False,
+    ics: Annotated[Path | None, typer.Option(help="also write an iCalendar file here")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="start here instead of today (YYYY-MM-DD)")
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Upcoming comment, effective and compliance dates of the documents that matter."""
+    config = _config(config_path)
+    today = _since(start, "--from") or fr_today()
+    until = today + timedelta(days=days)
+    db = open_store(config.database_url)
+    rows = []
+    with db.session() as session:
+        for deadline, row in open_deadlines(session, today.isoformat(), until.isoformat()):
+            doc = row.document
+            score = score_of(config, doc)
+            if everything or score.relevant:
+                rows.append((deadline, doc, score))
+    entries = [
+        CalendarEntry(
+            doc.key,
+            doc.document_number,
+            d.kind,
+            date.fromisoformat(d.due_on),
+            doc.title or doc.document_number,
+            doc.url,
+            d.text,
+        )
+        for d, doc, _ in rows
+    ]
+    if ics is not None:
+        ics.write_bytes(to_ics(entries))
+    if fmt is Format.json:
+        out.print_json(json.dumps([
+            {"document_number": e.document_number, "kind": e.kind, "due": e.due.isoformat(),
+             "days_left": (e.due - today).days, "title": e.title, "url": e.url,
+             "score": s.score, "relevant": s.relevant}
+            for e, (_, _, s) in zip(entries, rows, strict=True)
+        ]))  # fmt: skip
+        return
+    table = Table(title=f"Deadlines from {today} to {until} (US Eastern)", title_justify="left")
+    for col in ("Due", "In", "Kind", "Number", "Score", "Title"):
+        table.add_column(col)
+    for entry, (_, _, score) in zip(entries, rows, strict=True):
+        left = (entry.due - today).days
+        table.add_row(entry.due.isoformat(), "today" if left == 0 else f"{left} d",
+                      entry.kind, entry.document_number, str(score.score), entry.title)  # fmt: skip
+    out.print(table if entries else "No upcoming deadlines.")
+    if ics is not None:
+        out.print(f"Wrote {len(entries)} deadline(s) to {ics}", highlight=False)
 
 
 def _load_records(path: Path) -> list[Document]:

@@ -65,6 +65,24 @@ class ScoringConfig(BaseModel):
         return value
 
 
+class DeadlinesConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    offsets: list[int] = Field(
+        default_factory=lambda: [30, 14, 7, 1], description="days before a deadline to remind"
+    )
+    kinds: list[Literal["comments", "effective", "compliance"]] = Field(
+        default_factory=lambda: ["comments", "effective", "compliance"]
+    )
+
+    @field_validator("offsets")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if not value or any(o < 0 for o in value):
+            raise ValueError("offsets must be a non-empty list of days >= 0")
+        return sorted(set(value), reverse=True)
+
+
 class AlertingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -84,6 +102,7 @@ class Config(BaseModel):
     channels: list[ChannelConfig] = Field(default_factory=list)
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    deadlines: DeadlinesConfig = Field(default_factory=DeadlinesConfig)
 
     @property
     def database_url(self) -> str:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import jinja2
 from sqlalchemy.orm import Session
 
-from monitor import store
+from monitor import deadlines, store
 from monitor.alerts import alert_context, load_templates, render
 from monitor.channels import channel_format, send
 from monitor.config import ChannelConfig, Config
@@ -69,30 +69,122 @@ def event_for(change: store.Change, doc: Document) -> tuple[str, str]:
 
 def process_document(
     session: Session, config: Config, source: str, doc: Document, *, baseline: bool = False
-) -> Found | None:
-    """Store a sighting; if it is new or changed, record the scored event and its alerts.
+) -> list[Found]:
+    """Store a sighting; record the events it causes (new, changed, deadline moved).
 
     `baseline` stores without events (the first copy of a whole text).
     """
     sighting = store.upsert_document(session, source, doc)
-    if baseline or sighting.change not in ("new", "changed"):
-        return None
+    if sighting.change is None:
+        return []
     row = sighting.row
     doc = row.document  # everything known, not only this sighting
+    if doc.collection == "fr":
+        store.replace_deadlines(session, row.id, deadlines.extract(doc))
+    if baseline or sighting.change == "enriched":
+        return []
     kind, dedup_key = event_for(sighting.change, doc)
-    score = score_document(
-        doc, config.portfolio, threshold=config.scoring.threshold, weights=config.scoring.weights
-    )
+    found = record_event(
+        session, config, source, row, kind=kind, dedup_key=dedup_key,
+        payload={"changes": sighting.changes},
+    )  # fmt: skip
+    moved = link_extension(session, config, source, row) if doc.collection == "fr" else []
+    return [f for f in (found, *moved) if f is not None]
+
+
+def record_event(
+    session: Session,
+    config: Config,
+    source: str,
+    row: store.DocumentRow,
+    *,
+    kind: str,
+    dedup_key: str,
+    payload: dict,
+    score: Score | None = None,
+) -> Found | None:
+    """Score the document, store the event once (by its key) and write its outbox rows."""
+    doc = row.document
+    score = score or score_of(config, doc)
     data = score.to_json()
     event = store.add_event(
         session, dedup_key=dedup_key, kind=kind, document_id=row.id, score=score.score,
         severity=score.severity, relevant=score.relevant, reasons=data["reasons"],
-        matches=data["matches"], payload={"changes": sighting.changes},
+        matches=data["matches"], payload=payload,
     )  # fmt: skip
     if event is None:
         return None
-    alerts = route(session, config, event)
-    return Found(event.id, kind, source, doc, score, alerts)
+    return Found(event.id, kind, source, doc, score, route(session, config, event))
+
+
+def score_of(config: Config, doc: Document) -> Score:
+    return score_document(
+        doc, config.portfolio, threshold=config.scoring.threshold, weights=config.scoring.weights
+    )
+
+
+def link_extension(
+    session: Session, config: Config, source: str, row: store.DocumentRow
+) -> list[Found]:
+    """A notice extending or reopening a comment period moves the earlier deadline.
+
+    The earlier documents are those it cites (document number or FR citation);
+    failing that, those sharing its RIN or docket. Each gets a deadline_changed
+    event naming the old and the new date.
+    """
+    doc = row.document
+    new_due = max((d.due for d in deadlines.extract(doc) if d.kind == "comments"), default=None)
+    if new_due is None or not deadlines.is_extension(doc):
+        return []
+    numbers, citations = deadlines.cited(doc)
+    candidates = store.comment_deadline_documents(session, exclude=row.id)
+    targets = [c for c in candidates
+               if c.document_number in numbers or c.document.citation in citations]  # fmt: skip
+    if not targets:
+        keys = set(doc.regulation_id_numbers) | set(doc.docket_ids)
+        targets = [c for c in candidates
+                   if keys & (set(c.document.regulation_id_numbers) | set(c.document.docket_ids))
+                   and (c.publication_date or "") <= (row.publication_date or "")]  # fmt: skip
+    found = []
+    for target in targets:
+        before = store.supersede_comment_deadlines(session, target.id, by=row.id)
+        if not before or before == [new_due.isoformat()]:
+            continue
+        payload = {"deadline": "comments", "before": before, "after": new_due.isoformat(),
+                   "by": doc.document_number, "by_title": doc.title}  # fmt: skip
+        found.append(record_event(
+            session, config, source, target, kind="deadline_changed",
+            dedup_key=f"deadline-changed:{target.key}:comments:{new_due.isoformat()}",
+            payload=payload,
+        ))  # fmt: skip
+    return [f for f in found if f is not None]
+
+
+def scan_deadlines(session: Session, config: Config, now: datetime | None = None) -> list[Found]:
+    """Reminders for the open deadlines of relevant documents, each offset once."""
+    today = deadlines.fr_today(now)
+    offsets = tuple(config.deadlines.offsets)
+    found = []
+    for deadline, row in store.open_deadlines(session, since=today.isoformat()):
+        if deadline.kind not in config.deadlines.kinds:
+            continue
+        offset = deadlines.reminder_offset(date.fromisoformat(deadline.due_on), today, offsets)
+        if offset is None:
+            continue
+        key = f"deadline:{row.key}:{deadline.kind}:{deadline.due_on}:{offset}d"
+        if store.event_exists(session, key):
+            continue
+        score = score_of(config, row.document)
+        if not score.relevant:  # reminders only for what matters to this portfolio
+            continue
+        left = (date.fromisoformat(deadline.due_on) - today).days
+        payload = {"deadline": deadline.kind, "due": deadline.due_on, "days_left": left,
+                   "offset": offset, "text": deadline.text}  # fmt: skip
+        event = record_event(session, config, "deadlines", row, kind="deadline_reminder",
+                             dedup_key=key, payload=payload, score=score)  # fmt: skip
+        if event is not None:
+            found.append(event)
+    return found
 
 
 def route(session: Session, config: Config, event: store.EventRow) -> int:
@@ -113,8 +205,9 @@ def check(
     since: date | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    now: datetime | None = None,
 ) -> CheckReport:
-    """One pass over the configured sources, then delivery of what is due."""
+    """One pass over the configured sources, the deadline scan, then delivery of what is due."""
     report = CheckReport(dry_run=dry_run)
     templates = load_templates(config.alerting.templates_dir)  # fail before fetching
     db = store.open_store(config.database_url)
@@ -122,6 +215,7 @@ def check(
     with db.session() as session:
         for source in (s for s in sources if s.enabled or only):
             _check_source(session, config, source, since, dry_run, report, progress)
+        report.found += scan_deadlines(session, config, now)
         if dry_run:
             session.rollback()
             return report
@@ -151,9 +245,9 @@ def _check_source(
     report.notes += result.notes
     total = len(result.documents)
     for i, doc in enumerate(result.documents, 1):
-        found = process_document(session, config, source.name, doc, baseline=result.baseline)
-        if found:
-            report.found.append(found)
+        report.found += process_document(
+            session, config, source.name, doc, baseline=result.baseline
+        )
         commit()  # one document, its event and its outbox rows together
         if progress:
             progress(source.name, i, total)
@@ -195,8 +289,9 @@ def deliver_one(
     url = channel.url.get_secret_value()
     fmt = channel_format(url, channel.format)
     context = alert_context(
-        event.kind, doc_row.document, event.score, event.severity, event.reasons, event.matches
-    )
+        event.kind, doc_row.document, event.score, event.severity, event.reasons,
+        event.matches, event.payload,
+    )  # fmt: skip
     rendered = render(templates, fmt, context)
     delivery = send(url, rendered.title, rendered.body, fmt)
     if delivery.ok:

@@ -37,6 +37,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from monitor.deadlines import Deadline
 from monitor.document import Document, merge
 
 
@@ -126,6 +127,21 @@ class EventRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class DeadlineRow(Base):
+    """A date a document sets; `superseded_by` points at a later document that moved it."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (UniqueConstraint("document_id", "kind", "due_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    due_on: Mapped[str] = mapped_column(String(10), index=True)
+    origin: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str | None] = mapped_column(Text)
+    superseded_by: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+
+
 AlertStatus = Literal["pending", "sent", "failed"]
 
 
@@ -168,12 +184,27 @@ def make_engine(url: str) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (a no-op when it is there)."""
+    """Bring the schema to the newest revision (a no-op when it is there).
+
+    On SQLite, a migration that must copy a table (batch mode) would trip the
+    foreign keys of rows that reference it, so they are off while it runs and
+    checked afterwards.
+    """
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # the pragma only takes effect outside a transaction
+        with connection.begin():
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+            if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                raise RuntimeError("migration left rows with broken foreign keys; rolled back")
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 @dataclass
@@ -282,6 +313,69 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def replace_deadlines(session: Session, document_id: int, deadlines: list[Deadline]) -> None:
+    """Make the stored deadlines of a document those it states now (marks kept)."""
+    rows = session.scalars(select(DeadlineRow).where(DeadlineRow.document_id == document_id))
+    existing = {(r.kind, r.due_on): r for r in rows}
+    wanted = {(d.kind, d.due.isoformat()): d for d in deadlines}
+    for key, row in existing.items():
+        if key not in wanted:
+            session.delete(row)
+    for (kind, due), deadline in wanted.items():
+        if (kind, due) not in existing:
+            session.add(DeadlineRow(document_id=document_id, kind=kind, due_on=due,
+                                    origin=deadline.origin, text=deadline.text))  # fmt: skip
+    session.flush()
+
+
+def open_deadlines(
+    session: Session, since: str | None = None, until: str | None = None
+) -> list[tuple[DeadlineRow, DocumentRow]]:
+    """Deadlines not moved by a later document, with their documents, soonest first."""
+    query = (
+        select(DeadlineRow, DocumentRow)
+        .join(DocumentRow, DocumentRow.id == DeadlineRow.document_id)
+        .where(DeadlineRow.superseded_by.is_(None))
+    )
+    if since:
+        query = query.where(DeadlineRow.due_on >= since)
+    if until:
+        query = query.where(DeadlineRow.due_on <= until)
+    rows = session.execute(query.order_by(DeadlineRow.due_on, DeadlineRow.id))
+    return [(d, doc) for d, doc in rows]
+
+
+def comment_deadline_documents(session: Session, exclude: int) -> list[DocumentRow]:
+    """Documents with an open comment deadline: the candidates an extension may move."""
+    query = (
+        select(DocumentRow)
+        .join(DeadlineRow, DeadlineRow.document_id == DocumentRow.id)
+        .where(
+            DeadlineRow.kind == "comments",
+            DeadlineRow.superseded_by.is_(None),
+            DocumentRow.id != exclude,
+        )
+        .distinct()
+    )
+    return list(session.scalars(query))
+
+
+def supersede_comment_deadlines(session: Session, document_id: int, by: int) -> list[str]:
+    """Mark a document's open comment deadlines as moved by document `by`; their dates."""
+    rows = session.scalars(
+        select(DeadlineRow).where(
+            DeadlineRow.document_id == document_id,
+            DeadlineRow.kind == "comments",
+            DeadlineRow.superseded_by.is_(None),
+        )
+    )
+    moved = []
+    for row in rows:
+        row.superseded_by = by
+        moved.append(row.due_on)
+    return moved
+
+
 def document_versions(session: Session, document_id: int) -> list[DocumentVersionRow]:
     query = select(DocumentVersionRow).where(DocumentVersionRow.document_id == document_id)
     return list(session.scalars(query.order_by(DocumentVersionRow.id)))
@@ -290,9 +384,13 @@ def document_versions(session: Session, document_id: int) -> list[DocumentVersio
 # --- events and alerts ----------------------------------------------------------------
 
 
+def event_exists(session: Session, dedup_key: str) -> bool:
+    return session.scalar(select(EventRow.id).where(EventRow.dedup_key == dedup_key)) is not None
+
+
 def add_event(session: Session, **fields: Any) -> EventRow | None:
     """Insert an event unless its dedup key exists; None means already recorded."""
-    if session.scalar(select(EventRow.id).where(EventRow.dedup_key == fields["dedup_key"])):
+    if event_exists(session, fields["dedup_key"]):
         return None
     row = EventRow(**fields)
     try:

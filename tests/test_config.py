@@ -838,9 +838,10 @@ def test_subprocess_check_unknown_kind(write_config) -> None:
         env={"PATH": "/usr/bin:/bin", "HOME": str(path.parent)},
     )
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr == (
-        f"error: {path}:3: sources[0].kind: unknown source kind 'rss'; known: federal_register\n"
+    assert proc.stderr.startswith(
+        f"error: {path}:3: sources[0].kind: unknown source kind 'rss'; known: federal_register"
     )
+    assert proc.stderr.count("\n") == 1
 
 
 def test_init_writes_a_loadable_starter(tmp_path: Path, monkeypatch) -> None:

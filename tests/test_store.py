@@ -56,15 +56,22 @@ def test_upgrade_from_first_schema_keeps_events(tmp_path):
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "0001")
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
         connection.exec_driver_sql(
             "INSERT INTO events (dedup_key, kind, score, severity, relevant, reasons, matches,"
             " created_at) VALUES ('new:fr:OLD', 'new_document', 70, 'high', 1, '[]', '{}',"
             " '2025-01-15 00:00:00')"
         )
+        connection.exec_driver_sql(  # an outbox row pointing at the event
+            "INSERT INTO alerts (event_id, channel, status, attempts, next_attempt_at,"
+            " created_at) VALUES (1, 'mail', 'sent', 1, '2025-01-15', '2025-01-15')"
+        )
     db = store.open_store(url)
     with db.session() as s:
         event = s.scalar(select(store.EventRow))
+        alert = s.scalar(select(store.AlertRow))
     assert (event.dedup_key, event.score, event.payload) == ("new:fr:OLD", 70, {})
+    assert (alert.event_id, alert.status) == (event.id, "sent")
 
 
 def test_inspection_copy_then_published_copy_is_one_document_enriched(tmp_path):

@@ -15,10 +15,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("payload", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
-        )
+    # a plain ADD COLUMN: no table copy, so rows that reference events stay valid
+    op.add_column(
+        "events", sa.Column("payload", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
+    )
 
 
 def downgrade() -> None:
