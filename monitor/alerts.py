@@ -19,18 +19,20 @@ from monitor.document import Document
 from monitor.yamlfile import ConfigError
 
 _PACKAGE = Path(__file__).parent
+# Each family of events has a title and one body per format: `alert` for events
+# about a document, `source` for a source's health.
 TEMPLATE_FILES = {
-    "email": "alert.email.html",
-    "slack": "alert.slack.md",
-    "text": "alert.txt",
+    "email": "{family}.email.html",
+    "slack": "{family}.slack.md",
+    "text": "{family}.txt",
 }
-TITLE_TEMPLATE = "alert.title.txt"
+TITLE_TEMPLATE = "{family}.title.txt"
 
 
 def builtin_templates() -> Path:
     """`templates/` beside the package in a checkout, `monitor/_templates` when installed."""
     for candidate in (_PACKAGE.parent / "templates", _PACKAGE / "_templates"):
-        if (candidate / TITLE_TEMPLATE).is_file():
+        if (candidate / TITLE_TEMPLATE.format(family="alert")).is_file():
             return candidate
     raise ConfigError(f"built-in templates not found beside {_PACKAGE}")
 
@@ -75,20 +77,21 @@ class Rendered:
 
 def render(env: jinja2.Environment, fmt: str, context: dict[str, Any]) -> Rendered:
     """Render the title and the body of one alert for one channel format."""
+    family = "alert" if context.get("doc") is not None else "source"
+    body_name = TEMPLATE_FILES[fmt].format(family=family)
     try:
-        title = env.get_template(TITLE_TEMPLATE).render(context)
-        body = env.get_template(TEMPLATE_FILES[fmt]).render(context)
+        title = env.get_template(TITLE_TEMPLATE.format(family=family)).render(context)
+        body = env.get_template(body_name).render(context)
     except jinja2.TemplateError as exc:
         line = getattr(exc, "lineno", None)
-        raise ConfigError(
-            f"template {TEMPLATE_FILES[fmt]}{f':{line}' if line else ''}: {exc}"
-        ) from None
+        where = body_name + (f":{line}" if line else "")
+        raise ConfigError(f"template {where}: {exc}") from None
     return Rendered(title=" ".join(title.split()), body=body.strip() + "\n", format=fmt)
 
 
 def alert_context(
     kind: str,
-    doc: Document,
+    doc: Document | None,
     score: int,
     severity: str,
     reasons: list[dict],
@@ -96,7 +99,8 @@ def alert_context(
     payload: dict | None = None,
 ) -> dict[str, Any]:
     """What every template sees: `event` (kind, score, severity, reasons, matches,
-    payload: the kind's own facts, e.g. a deadline's date) and `doc`."""
+    payload: the kind's own facts, e.g. a deadline's date) and `doc` (None for
+    a source's health, whose facts are in the payload)."""
     event = {
         "kind": kind,
         "score": score,

@@ -195,6 +195,7 @@ def _report_json(report: CheckReport) -> dict[str, Any]:
         ],
         "fetched": report.fetched,
         "errors": report.errors,
+        "health": report.health,
         "notes": report.notes,
         "alerts": {"sent": report.sent, "failed": report.failed, "pending": report.pending},
     }
@@ -220,6 +221,8 @@ SEVERITY_STYLE = {
 def _print_report(report: CheckReport, limit: int) -> None:
     for name, message in report.errors.items():
         err.print(f"source {name} failed: {message}", highlight=False, markup=False, soft_wrap=True)
+    for event in report.health:
+        err.print(f"health: {event}", highlight=False, markup=False, soft_wrap=True)
     for note in report.notes:
         err.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
     fetched = sum(report.fetched.values())

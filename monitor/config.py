@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from monitor.health import HealthPolicy
 from monitor.portfolio import (
     PORTFOLIO_KEYS,
     Portfolio,
@@ -103,6 +104,7 @@ class Config(BaseModel):
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     deadlines: DeadlinesConfig = Field(default_factory=DeadlinesConfig)
+    health: HealthPolicy = Field(default_factory=HealthPolicy)
 
     @property
     def database_url(self) -> str:

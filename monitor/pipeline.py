@@ -47,6 +47,7 @@ class CheckReport:
     fetched: dict[str, int] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    health: list[str] = field(default_factory=list)  # source failing / recovered events
     sent: int = 0
     failed: int = 0
     pending: int = 0
@@ -160,6 +161,29 @@ def link_extension(
     return [f for f in found if f is not None]
 
 
+def record_health_event(
+    session: Session, config: Config, state: store.SourceRow, kind: str
+) -> list[str]:
+    """A source_failing / source_recovered event, routed like any other; its summary."""
+    at = state.alerted_at if kind == "source_failing" else store.utcnow()
+    since = state.failing_since.isoformat() if state.failing_since else None
+    payload = {
+        "source": state.name, "kind": state.kind, "failures": state.consecutive_failures,
+        "error": state.last_error, "failing_since": since,
+        "last_success": state.last_success_at.isoformat() if state.last_success_at else None,
+    }  # fmt: skip
+    event = store.add_event(
+        session, dedup_key=f"{kind}:{state.name}:{at.isoformat()}", kind=kind,
+        document_id=None, score=100, severity=config.health.severity, relevant=True,
+        reasons=[], matches={}, payload=payload,
+    )  # fmt: skip
+    if event is None:
+        return []
+    route(session, config, event)
+    word = "failing" if kind == "source_failing" else "recovered"
+    return [f"source {state.name} {word}"]
+
+
 def scan_deadlines(session: Session, config: Config, now: datetime | None = None) -> list[Found]:
     """Reminders for the open deadlines of relevant documents, each offset once."""
     today = deadlines.fr_today(now)
@@ -238,7 +262,9 @@ def _check_source(
         result = poll_source(source, dict(state.cursor or {}), since)
     except FetchError as exc:
         report.errors[source.name] = str(exc)
-        store.record_failure(session, state, str(exc))
+        health = store.record_failure(session, state, str(exc), config.health)
+        if health:
+            report.health += record_health_event(session, config, state, health)
         commit()
         return
     report.fetched[source.name] = result.fetched
@@ -251,7 +277,9 @@ def _check_source(
         commit()  # one document, its event and its outbox rows together
         if progress:
             progress(source.name, i, total)
-    store.record_success(session, state, result.cursor)
+    health = store.record_success(session, state, result.cursor, config.health)
+    if health:
+        report.health += record_health_event(session, config, state, health)
     commit()
 
 
@@ -285,12 +313,12 @@ def deliver_one(
 ) -> bool:
     """Render and send one outbox row, and record the outcome on it."""
     event = session.get(store.EventRow, alert.event_id)
-    doc_row = session.get(store.DocumentRow, event.document_id)
+    doc_row = session.get(store.DocumentRow, event.document_id) if event.document_id else None
     url = channel.url.get_secret_value()
     fmt = channel_format(url, channel.format)
     context = alert_context(
-        event.kind, doc_row.document, event.score, event.severity, event.reasons,
-        event.matches, event.payload,
+        event.kind, doc_row.document if doc_row else None, event.score, event.severity,
+        event.reasons, event.matches, event.payload,
     )  # fmt: skip
     rendered = render(templates, fmt, context)
     delivery = send(url, rendered.title, rendered.body, fmt)

@@ -39,6 +39,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from monitor.deadlines import Deadline
 from monitor.document import Document, merge
+from monitor.health import HealthEvent, HealthPolicy, after_failure, after_success
 
 
 def utcnow() -> datetime:
@@ -77,6 +78,8 @@ class SourceRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DocumentRow(Base):
@@ -236,16 +239,29 @@ def source_row(session: Session, name: str, kind: str) -> SourceRow:
     return row
 
 
-def record_success(session: Session, row: SourceRow, cursor: dict[str, Any]) -> None:
+def record_success(
+    session: Session, row: SourceRow, cursor: dict[str, Any], policy: HealthPolicy
+) -> HealthEvent | None:
+    """A good poll: keep its cursor, clear the failure state; say if it is a recovery."""
     now = utcnow()
+    event = after_success(row.alerted_at)
     row.cursor, row.last_run_at, row.last_success_at = dict(cursor), now, now
-    row.consecutive_failures = 0
+    row.consecutive_failures, row.failing_since, row.alerted_at = 0, None, None
+    return event
 
 
-def record_failure(session: Session, row: SourceRow, error: str) -> None:
+def record_failure(
+    session: Session, row: SourceRow, error: str, policy: HealthPolicy
+) -> HealthEvent | None:
+    """A failed poll: count it (the cursor stays); say if it is time to alert."""
     now = utcnow()
     row.last_run_at, row.last_error, row.last_error_at = now, error, now
     row.consecutive_failures = (row.consecutive_failures or 0) + 1
+    row.failing_since = row.failing_since or now
+    event = after_failure(row.consecutive_failures, row.alerted_at, now, policy)
+    if event:
+        row.alerted_at = now
+    return event
 
 
 def source_rows(session: Session) -> dict[str, SourceRow]:
