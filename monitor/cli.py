@@ -18,12 +18,13 @@ from sqlalchemy.engine import make_url
 
 from monitor import __version__
 from monitor.config import Config, load_config
-from monitor.deadlines import fr_today
+from monitor.deadlines import FR_ZONE, fr_today
 from monitor.document import Document
 from monitor.ics import CalendarEntry, to_ics
 from monitor.logs import setup_logging
 from monitor.pipeline import CheckReport, check, score_of
 from monitor.portfolio import load_portfolio
+from monitor.schedule import next_run
 from monitor.scoring import score_document
 from monitor.store import (
     alert_counts,
@@ -33,7 +34,7 @@ from monitor.store import (
     source_rows,
 )
 from monitor.yamlfile import ConfigError
-from watchers import parse_since
+from watchers import SourceOptions, parse_since
 
 app = typer.Typer(
     help="Watch US export-control changes and score them against your chips and customers.",
@@ -270,6 +271,17 @@ def _when(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
+def _next_run(source: SourceOptions) -> datetime:
+    return next_run(source.name, source.schedule, source.every_minutes, source.jitter_seconds,
+                    datetime.now(FR_ZONE))  # fmt: skip
+
+
+def _describe_schedule(source: SourceOptions) -> str:
+    if source.schedule:
+        return f"{', '.join(source.schedule)} US Eastern on publication days"
+    return f"every {source.every_minutes} min"
+
+
 @app.command()
 def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None:
     """Each source's health (last success, last error, failures in a row) and the outbox."""
@@ -292,7 +304,8 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
                 "consecutive_failures": row.consecutive_failures if row else 0,
                 "last_error": row.last_error if row and row.consecutive_failures else None,
                 "cursor": row.cursor.get("last_publication_date") if row else None,
-                "next_run": "next `monitor check`" if source.enabled else "disabled",
+                "next_run": _when(_next_run(source)) if source.enabled else None,
+                "schedule": _describe_schedule(source),
             }
         )
     data = {
@@ -305,7 +318,7 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
         out.print_json(json.dumps(data))
         return
     table = Table(title="Sources", title_justify="left")
-    for col in ("Source", "Kind", "Health", "Last success", "Newest date", "Next run"):
+    for col in ("Source", "Kind", "Health", "Last success", "Newest date", "Next run", "Schedule"):
         table.add_column(col)
     for s in sources:
         health = (
@@ -315,7 +328,7 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
         )
         table.add_row(
             s["name"], s["kind"], health, s["last_success"] or "-", s["cursor"] or "-",
-            s["next_run"],
+            s["next_run"] or "disabled", s["schedule"],
         )  # fmt: skip
     out.print(table)
     counts = data["alerts"]

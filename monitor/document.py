@@ -128,14 +128,23 @@ def merge(old: Document, new: Document) -> tuple[Document, list[str]]:
 
     A value that fills an empty field (the published copy adds the citation and
     abstract the inspection copy lacked) enriches the document; only a value
-    that differs from a known one is a change. An empty value never erases one.
+    that differs from a known one is a change. An empty value never erases one,
+    and a list that is part of the known one (a feed naming one agency of two)
+    adds nothing. The inspection desk's values are provisional: the published
+    copy replaces them (its title is often worded differently) without a change.
     """
+    provisional = old.on_public_inspection and not new.on_public_inspection
     merged = old.model_dump()
     changed = []
     for name, value in new.model_dump().items():
-        if _empty(value):
+        known = merged[name]
+        if _empty(value) or (isinstance(value, list) and _subset(value, known)):
             continue
-        if not _empty(merged[name]) and merged[name] != value:
+        if not _empty(known) and known != value and not provisional:
             changed.append(name)
         merged[name] = value
     return Document.model_validate(merged), changed
+
+
+def _subset(part: list, whole: Any) -> bool:
+    return isinstance(whole, list) and all(item in whole for item in part)

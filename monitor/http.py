@@ -27,6 +27,10 @@ from monitor.redact import redact_url
 
 USER_AGENT = f"regmonitor/{__version__} (+export-control change monitor)"
 RETRY_STATUS = {429, 500, 502, 503, 504}
+ACCEPT = (
+    "application/json, application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+    "text/xml;q=0.9, */*;q=0.5"
+)
 MAX_RETRY_AFTER = 300.0
 
 
@@ -62,7 +66,7 @@ def make_client(base_url: str, timeout: float) -> httpx.Client:
         transport=transport,
         timeout=timeout,
         follow_redirects=True,
-        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
     )
 
 

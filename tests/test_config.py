@@ -102,7 +102,7 @@ BAD_CONFIGS = [
         """,
         5,
         "sources[1].kind",
-        ["unknown source kind 'rss'", "known: federal_register"],
+        ["unknown source kind 'rss'", "known: ", "federal_register"],
     ),
     (
         "missing-source-kind",
@@ -839,8 +839,9 @@ def test_subprocess_check_unknown_kind(write_config) -> None:
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith(
-        f"error: {path}:3: sources[0].kind: unknown source kind 'rss'; known: federal_register"
+        f"error: {path}:3: sources[0].kind: unknown source kind 'rss'; known: "
     )
+    assert "federal_register" in proc.stderr
     assert proc.stderr.count("\n") == 1
 
 

@@ -95,3 +95,21 @@ def test_inspection_copy_then_published_copy_is_one_document_enriched(tmp_path):
         assert third.changes == {"title": ["Rule", "Rule (corrected)"]}
         rows = s.scalars(select(store.DocumentRow)).all()
         assert len(rows) == 1 and len(store.document_versions(s, rows[0].id)) == 3
+
+
+def test_published_copy_replaces_provisional_inspection_values_without_a_change(tmp_path):
+    db = store.open_store(f"sqlite:///{tmp_path / 'prov.db'}")
+    desk = Document(document_number="2099-00003", title="Entity List Additions; Revisions",
+                    filed_at="2099-01-10T13:45:00Z", publication_date="2099-01-11")  # fmt: skip
+    printed = Document(document_number="2099-00003", title="Additions to the Entity List",
+                       citation="99 FR 7", publication_date="2099-01-11",
+                       agencies=[{"name": "Commerce Department"},
+                                 {"name": "Industry and Security Bureau"}])  # fmt: skip
+    feed = Document(document_number="2099-00003", agencies=[{"name": "Commerce Department"}])
+    with db.session() as s:
+        store.upsert_document(s, "pi", desk)
+        published = store.upsert_document(s, "fr", printed)
+        assert (published.change, published.changes) == ("enriched", {})
+        assert published.row.document.title == "Additions to the Entity List"
+        # a feed that names one agency of the two adds nothing and changes nothing
+        assert store.upsert_document(s, "rss", feed).change is None

@@ -36,6 +36,19 @@ class SourceOptions(BaseModel):
     retries: int = Field(default=3, ge=0, le=10)
     backoff: float = Field(default=1.0, ge=0, description="seconds; doubled on each retry")
     max_bytes: int = Field(default=50_000_000, gt=0)
+    schedule: list[str] | None = Field(
+        default=None, description="poll at these US Eastern times (HH:MM) on publication days"
+    )
+    every_minutes: int = Field(default=60, ge=1, description="poll interval without a schedule")
+    jitter_seconds: int = Field(default=120, ge=0, le=3600)
+
+    @field_validator("schedule")
+    @classmethod
+    def _times_parse(cls, value: list[str] | None) -> list[str] | None:
+        for text in value or []:
+            if not _HHMM.match(text):
+                raise ValueError(f"expected times like 08:45, got {text!r}")
+        return value
 
     @field_validator("since", mode="before")
     @classmethod
@@ -48,6 +61,7 @@ class SourceOptions(BaseModel):
 
 
 _LOOKBACK = re.compile(r"^(\d+)d$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 def parse_since(value: str, today: date | None = None) -> date:
@@ -96,4 +110,8 @@ def register(watcher: Watcher) -> Watcher:
 
 def load_builtin() -> None:
     """Import the built-in watcher modules so they register themselves."""
-    from watchers import federal_register  # noqa: F401
+    from watchers import (
+        federal_register,  # noqa: F401
+        federal_register_rss,  # noqa: F401
+        public_inspection,  # noqa: F401
+    )

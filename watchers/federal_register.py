@@ -44,6 +44,8 @@ class CfrCondition(BaseModel):
 class FederalRegisterOptions(SourceOptions):
     kind: Literal["federal_register"] = "federal_register"
     base_url: str = LIVE_API
+    # documents are published by 6 a.m. Eastern; later runs catch late corrections
+    schedule: list[str] | None = Field(default_factory=lambda: ["06:15", "12:15", "17:15"])
     agencies: list[str] = Field(default_factory=lambda: ["industry-and-security-bureau"])
     term: str | None = None
     cfr: CfrCondition | None = None
@@ -111,13 +113,7 @@ def poll(
     client: httpx.Client,
     since: date | None = None,
 ) -> PollResult:
-    if since is None:
-        last = cursor.get("last_publication_date")
-        since = (
-            date.fromisoformat(last) - timedelta(days=options.overlap_days)
-            if last
-            else parse_since(options.since)
-        )
+    since = since or window_start(options, cursor)
     url = endpoint(options.base_url)
     limits = dict(retries=options.retries, backoff=options.backoff, max_bytes=options.max_bytes)
     result = PollResult(documents=[], cursor=dict(cursor))
@@ -149,11 +145,24 @@ def poll(
         page_url, params = f"{url}?{next_query}", None
     else:
         result.notes.append(f"{redact_url(url)}: stopped after max_pages={options.max_pages}")
-    seen = [d.publication_date for d in result.documents if d.publication_date]
+    advance_cursor(result, since)
+    return result
+
+
+def window_start(options: FederalRegisterOptions, cursor: dict[str, Any]) -> date:
+    """A few days before the newest date seen, or the configured first-run window."""
     last = cursor.get("last_publication_date")
+    if last:
+        return date.fromisoformat(last) - timedelta(days=options.overlap_days)
+    return parse_since(options.since)
+
+
+def advance_cursor(result: PollResult, since: date) -> None:
+    """Move the cursor to the newest publication date kept; it never moves back."""
+    seen = [d.publication_date for d in result.documents if d.publication_date]
+    last = result.cursor.get("last_publication_date")
     newest = max([since, *seen, *([date.fromisoformat(last)] if last else [])])
     result.cursor["last_publication_date"] = newest.isoformat()
-    return result
 
 
 register(

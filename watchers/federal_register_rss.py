@@ -1,0 +1,253 @@
+"""Federal Register search results as RSS (`documents.rss`).
+
+The same search as the documents API (`federal_register`: agencies, term, CFR
+title and part, type, from a publication date onward), asked of the RSS
+rendition beside `documents.json`. Each item becomes a `Document` keyed by its
+FR document number, taken from the item's link
+(`/documents/2024/01/12/2024-00582/slug` or `/d/2024-00582`) or guid, so a
+document seen here and through the API is one document in the store.
+
+What an item carries: title, link, the abstract as an HTML-escaped description,
+the publication date as an RFC 822 `pubDate` (midnight US Eastern in the FR's
+own template, so it is read back as an Eastern calendar date), and the agency
+as `dc:creator`. The FR's template fills `<category>` with the document's
+*topics*, not its agencies, so categories are not read as agencies.
+
+One request per poll: the feed has no next page, so a feed as long as
+`per_page` says that older documents in the window may be missing. The cursor
+is the newest publication date seen, as for `federal_register`, and stays where
+it was when the feed was cut short (the next poll asks for the rest again).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
+from typing import Any, ClassVar, Literal
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+import httpx
+
+from monitor.deadlines import FR_ZONE
+from monitor.document import Document
+from monitor.http import FetchError, get_bytes
+from monitor.redact import redact_url
+from watchers import PollResult, Watcher, register
+from watchers.federal_register import (
+    FederalRegisterOptions,
+    advance_cursor,
+    endpoint,
+    query,
+    window_start,
+)
+
+# 2024-00582, C1-2023-27742 (a correction), E9-1777 (older numbering)
+_NUMBER = re.compile(r"(?:[A-Z]\d-)?[A-Z]?\d{1,4}-\d{3,6}")
+_DOCUMENT_PATH = re.compile(r"/(?:documents/(\d{4})/(\d{2})/(\d{2})|d)/([^/?#]+)")
+_HTML_START = (b"<!doctype html", b"<html")
+
+
+class FederalRegisterRssOptions(FederalRegisterOptions):
+    """The documents API's options and search conditions, asked of `documents.rss`."""
+
+    kind: Literal["federal_register_rss"] = "federal_register_rss"
+    max_pages: ClassVar[int] = 1  # not an option here: a feed has no next page
+
+
+def rss_endpoint(base_url: str) -> str:
+    return urljoin(endpoint(base_url), "documents.rss")  # beside documents.json
+
+
+def rss_query(options: FederalRegisterRssOptions, since: date) -> list[tuple[str, str]]:
+    """The API query without `fields[]`: an RSS item has the fields it has."""
+    return [(key, value) for key, value in query(options, since) if key != "fields[]"]
+
+
+def document_number(url: str | None) -> tuple[str, date | None] | None:
+    """The FR number in a document link or guid, and the date a `/documents/` link names."""
+    if not url:
+        return None
+    url = url.strip()
+    if _NUMBER.fullmatch(url):  # a guid may be the bare number
+        return url, None
+    match = _DOCUMENT_PATH.search(urlsplit(url).path)
+    if not match or not _NUMBER.fullmatch(match.group(4)):
+        return None
+    year, month, day, number = match.groups()
+    try:
+        named = date(int(year), int(month), int(day)) if year else None
+    except ValueError:
+        named = None
+    return number, named
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self.parts.append(" ")  # <p>, <br>: words either side stay apart
+
+    def handle_endtag(self, tag: str) -> None:
+        self.parts.append(" ")
+
+
+def html_to_text(value: str | None) -> str | None:
+    """Plain text of an HTML fragment, entities decoded, whitespace collapsed.
+
+    Collapsing keeps the text equal to the API's: none of the 1,033 recorded API
+    titles and abstracts has a newline or a double space.
+    """
+    if not value:
+        return None
+    parser = _Text()
+    parser.feed(value)
+    parser.close()
+    text = " ".join("".join(parser.parts).split())
+    return text or None
+
+
+def eastern_date(parsed: Any) -> date | None:
+    """The US Eastern calendar date of feedparser's UTC time tuple."""
+    if not parsed:
+        return None
+    return datetime(*parsed[:6], tzinfo=UTC).astimezone(FR_ZONE).date()
+
+
+def _slug(name: str) -> str:
+    # The FR's agency slugs are their names, lowercased and hyphenated
+    # ("Industry and Security Bureau" -> industry-and-security-bureau).
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _agencies(entry: Any) -> list[dict[str, str]]:
+    names = [a.get("name") for a in entry.get("authors") or []] or [entry.get("author")]
+    names = [" ".join(n.split()) for n in names if n and n.strip()]
+    return [{"name": name, "slug": _slug(name)} for name in dict.fromkeys(names)]
+
+
+def to_document(entry: Any) -> Document | None:
+    """A `Document` for one feed item, or None when it names no FR document."""
+    link, guid = entry.get("link"), entry.get("id")
+    found = document_number(link) or document_number(guid)
+    if found is None:
+        return None
+    number, named_date = found
+    title = " ".join((entry.get("title") or "").split()) or None
+    return Document(
+        document_number=number,
+        title=title,
+        abstract=html_to_text(entry.get("summary")),
+        agencies=_agencies(entry),
+        publication_date=eastern_date(entry.get("published_parsed")) or named_date,
+        html_url=link or None,
+    )
+
+
+def _head(body: bytes) -> str:
+    return body[:40].decode("utf-8", "replace").replace("\n", " ")
+
+
+@dataclass
+class Parsed:
+    documents: list[Document]
+    notes: list[str]
+    items: int  # items in the feed, with or without a document number
+    cut_short: bool = False  # the body ends before </rss>: later items are missing
+
+
+def parse_feed(body: bytes, url: str) -> Parsed:
+    """The documents of a feed body, with a note for each problem.
+
+    Not a feed (an empty body, an HTML page, a feed broken before its first
+    item) is a FetchError. A malformed feed with items keeps them, with a note;
+    when the body is cut short, its last item may be cut too and is dropped.
+    """
+    shown = redact_url(url)
+    stripped = body.strip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        raise FetchError(f"{shown}: empty body, not an RSS feed")
+    if stripped[:20].lower().startswith(_HTML_START):
+        raise FetchError(f"{shown}: an HTML page, not an RSS feed (starts {_head(stripped)!r})")
+    # A BytesIO, so feedparser never takes the bytes for a path or a URL to open;
+    # the headers stayed with httpx, so say it is XML and let the declaration
+    # give the encoding.
+    feed = feedparser.parse(
+        io.BytesIO(body),
+        response_headers={"content-type": "application/xml", "content-location": url},
+    )
+    entries = list(feed.get("entries") or [])
+    problem = feed.get("bozo_exception") if feed.get("bozo") else None
+    if not entries and (problem or not feed.get("version")):
+        detail = f"malformed feed ({_one_line(problem)})" if problem else "not an RSS feed"
+        raise FetchError(f"{shown}: {detail}; starts {_head(stripped)!r}")
+    parsed = Parsed(documents=[], notes=[], items=len(entries))
+    if problem:
+        parsed.cut_short = not stripped.endswith((b"</rss>", b"</feed>"))
+        kept = f"kept the {len(entries)} items read"
+        if parsed.cut_short:
+            entries.pop()
+            kept = f"cut short: kept the {len(entries)} whole items read"
+        parsed.notes.append(f"{shown}: malformed feed ({_one_line(problem)}); {kept}")
+    for i, entry in enumerate(entries):
+        document = to_document(entry)
+        if document is None:
+            title = " ".join((entry.get("title") or "").split())[:80]
+            parsed.notes.append(
+                f"{shown}: item {i} ({title!r}) skipped: no FR document number in its link or guid"
+            )
+            continue
+        parsed.documents.append(document)
+    return parsed
+
+
+def _one_line(problem: Any) -> str:
+    return " ".join(f"{type(problem).__name__}: {problem}".split())[:200]
+
+
+def poll(
+    options: FederalRegisterRssOptions,
+    cursor: dict[str, Any],
+    client: httpx.Client,
+    since: date | None = None,
+) -> PollResult:
+    since = since or window_start(options, cursor)
+    url = rss_endpoint(options.base_url)
+    body = get_bytes(
+        client, url, params=rss_query(options, since), retries=options.retries,
+        backoff=options.backoff, max_bytes=options.max_bytes,
+    )  # fmt: skip
+    parsed = parse_feed(body, url)
+    result = PollResult(
+        documents=[], cursor=dict(cursor), fetched=len(parsed.documents), notes=parsed.notes
+    )
+    if parsed.items >= options.per_page:
+        result.notes.append(
+            f"{redact_url(url)}: the feed holds {parsed.items} items, the per_page limit; "
+            "older documents in the window may be missing (raise per_page)"
+        )
+    # A recorded folder ignores the query: apply the window here too.
+    result.documents = [
+        d for d in parsed.documents if d.publication_date is None or d.publication_date >= since
+    ]
+    if not parsed.cut_short:  # else the cursor stays: the next poll asks for the rest again
+        advance_cursor(result, since)
+    return result
+
+
+register(
+    Watcher(
+        kind="federal_register_rss",
+        options=FederalRegisterRssOptions,
+        poll=poll,
+        description="Federal Register search results as RSS (documents.rss)",
+    )
+)

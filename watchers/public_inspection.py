@@ -1,0 +1,240 @@
+"""Federal Register public-inspection desk (`public-inspection-documents/current.json`).
+
+Documents are on public inspection before they are published: the day before,
+or earlier when the agency asks. Regular filings go up at 8:45 am Eastern, special
+filings at 4:15 pm (and at other times when urgent). Each poll reads the whole
+current desk, keeps the configured agencies (and only special filings if asked) and
+returns each entry as a `Document` keyed by its FR document number, so the published
+copy the `federal_register` source reads later is the same document (`fr:<number>`).
+`publication_date` is the scheduled publication date; `filing_type` and `filed_at`
+(in UTC) say it is on inspection.
+
+The inspection copy carries only what the published copy repeats unchanged, so that
+the published copy enriches it instead of changing it: the desk's own page, PDF and
+raw-text links differ from the published ones and are left out (`url` falls back to
+the `/d/<number>` link). The one exception is the inspection PDF: the documents API
+gives it as `public_inspection_pdf_url` with the PDF's update time appended
+(`...pdf?<epoch>`), and the desk gives that time as `pdf_updated_at`, so the same
+value can be built here.
+
+The desk is a snapshot, not a window: `since` is not used, and the store makes
+re-reading the same desk free. `current.json` answers with the whole desk whatever
+the query (the API's `PublicInspectionDocumentsController#current` ignores
+conditions), so `conditions[agencies][]` is sent for servers that honour it and the
+agency filter is applied here. The cursor records the newest `filed_at` (UTC) among
+the documents kept.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+from urllib.parse import urljoin
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from monitor.deadlines import FR_ZONE
+from monitor.document import Agency, Document
+from monitor.http import FetchError, get_json
+from monitor.redact import redact_url
+from watchers import PollResult, SourceOptions, Watcher, register
+
+LIVE_API = "https://www.federalregister.gov/api/v1/"
+EASTERN = FR_ZONE  # the desk's clock; its times carry their offset
+FILING_TYPES = ("regular", "special")
+
+
+class PublicInspectionOptions(SourceOptions):
+    kind: Literal["public_inspection"] = "public_inspection"
+    base_url: str = LIVE_API
+    # just after the desk's regular (8:45 am) and special (4:15 pm) filings, Eastern
+    schedule: list[str] | None = Field(default_factory=lambda: ["08:50", "16:20"])
+    agencies: list[str] = Field(
+        default_factory=lambda: ["industry-and-security-bureau"],
+        description="agency slugs to keep; an empty list keeps every agency",
+    )
+    special_only: bool = Field(default=False, description="keep only special filings")
+
+
+def _none_to_list(value: Any) -> Any:
+    return [] if value is None else value
+
+
+class InspectionEntry(BaseModel):
+    """One element of the desk's `results`.
+
+    `docket_numbers`, `editorial_note`, `num_pages` and the desk's links stay here:
+    `Document` has no field for some, and the published copy words the others
+    differently (see the module docstring).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    document_number: str = Field(min_length=1)
+    title: str | None = None
+    subject_1: str | None = None
+    subject_2: str | None = None
+    subject_3: str | None = None
+    type: str | None = None
+    agencies: list[Agency] = Field(default_factory=list)
+    docket_numbers: list[str] = Field(default_factory=list)
+    publication_date: date | None = None
+    filing_type: str | None = None  # "regular" or "special"
+    filed_at: datetime | None = None
+    pdf_updated_at: datetime | None = None
+    editorial_note: str | None = None
+    num_pages: int | None = None
+    html_url: str | None = None
+    pdf_url: str | None = None
+    raw_text_url: str | None = None
+
+    _lists = field_validator("agencies", "docket_numbers", mode="before")(_none_to_list)
+
+    @field_validator("document_number")
+    @classmethod
+    def _number(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("empty document number")
+        return value
+
+    @field_validator("filed_at", "pdf_updated_at")
+    @classmethod
+    def _eastern_if_naive(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=EASTERN)
+        return value
+
+    @property
+    def special(self) -> bool:
+        return self.filing_type == "special"
+
+    @property
+    def agency_slugs(self) -> set[str]:
+        return {a.slug for a in self.agencies if a.slug}
+
+    @property
+    def display_title(self) -> str | None:
+        """The title without the desk's padding (it joins subject_1..3 with spaces)."""
+        text = self.title if self.title and self.title.strip() else None
+        if text is None:
+            text = " ".join(s for s in (self.subject_1, self.subject_2, self.subject_3) if s)
+        return " ".join(text.split()) or None
+
+    @property
+    def published_pdf_url(self) -> str | None:
+        """The inspection PDF as the documents API names it: `<pdf_url>?<update epoch>`."""
+        if not self.pdf_url or self.pdf_updated_at is None or "?" in self.pdf_url:
+            return None
+        return f"{self.pdf_url}?{int(self.pdf_updated_at.timestamp())}"
+
+    def document(self) -> Document:
+        return Document(
+            document_number=self.document_number,
+            title=self.display_title,
+            type=self.type,
+            agencies=self.agencies,
+            publication_date=self.publication_date,
+            filing_type=self.filing_type if self.filing_type in FILING_TYPES else None,
+            filed_at=self.filed_at.astimezone(UTC) if self.filed_at else None,
+            public_inspection_pdf_url=self.published_pdf_url,
+        )
+
+
+def endpoint(base_url: str) -> str:
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    return urljoin(base, "public-inspection-documents/current.json")
+
+
+def parse_page(page: Any, url: str) -> tuple[list[InspectionEntry], list[str]]:
+    """Entries and per-result problems; FetchError if the body is not a results page.
+
+    An empty desk is `{"count": 0, "results": []}`; anything without a `results`
+    list (an `{"errors": ...}` body, a bare list, a string) is not a page.
+    """
+    url = redact_url(url)
+    if not isinstance(page, dict):
+        raise FetchError(f"{url}: not a public-inspection page (a JSON {type(page).__name__})")
+    if "errors" in page:
+        detail = " ".join(json.dumps(page["errors"], ensure_ascii=False).split())[:300]
+        raise FetchError(f"{url}: the API answered with errors: {detail}")
+    if not isinstance(page.get("results", []), list) or not ({"results", "count"} & set(page)):
+        raise FetchError(f"{url}: not a public-inspection page (no 'results' list)")
+    entries: dict[str, InspectionEntry] = {}
+    notes = []
+    for i, raw in enumerate(page.get("results") or []):
+        try:
+            entry = InspectionEntry.model_validate(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "result"
+            number = raw.get("document_number", "?") if isinstance(raw, dict) else "?"
+            notes.append(f"{url}: results[{i}] ({number}) skipped: {field}: {err['msg']}")
+            continue
+        if entry.filing_type not in (None, *FILING_TYPES):
+            notes.append(
+                f"{url}: results[{i}] ({entry.document_number}): unknown filing_type "
+                f"{entry.filing_type!r}, kept as neither regular nor special"
+            )
+        # A document listed twice (refiled, corrected) counts once: the latest filing.
+        known = entries.get(entry.document_number)
+        if known is None or _later(entry.filed_at, known.filed_at):
+            entries[entry.document_number] = entry
+    return list(entries.values()), notes
+
+
+def _later(new: datetime | None, old: datetime | None) -> bool:
+    return new is not None and (old is None or new >= old)
+
+
+def wanted(entry: InspectionEntry, options: PublicInspectionOptions) -> bool:
+    if options.special_only and not entry.special:
+        return False
+    return not options.agencies or bool(entry.agency_slugs & set(options.agencies))
+
+
+def poll(
+    options: PublicInspectionOptions,
+    cursor: dict[str, Any],
+    client: httpx.Client,
+    since: date | None = None,  # not used: the desk is a snapshot, not a window
+) -> PollResult:
+    url = endpoint(options.base_url)
+    params = [("conditions[agencies][]", a) for a in options.agencies]
+    page = get_json(
+        client, url, params=params, retries=options.retries, backoff=options.backoff,
+        max_bytes=options.max_bytes,
+    )  # fmt: skip
+    entries, notes = parse_page(page, url)
+    kept = [e for e in entries if wanted(e, options)]
+    result = PollResult(
+        documents=[e.document() for e in kept], cursor=dict(cursor), fetched=len(entries)
+    )
+    result.notes += notes
+    newest = _previous(cursor)
+    for entry in kept:
+        if _later(entry.filed_at, newest):
+            newest = entry.filed_at
+    if newest is not None:
+        result.cursor["last_filed_at"] = newest.astimezone(UTC).isoformat()
+    return result
+
+
+def _previous(cursor: dict[str, Any]) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(cursor["last_filed_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=EASTERN)
+
+
+register(
+    Watcher(
+        kind="public_inspection",
+        options=PublicInspectionOptions,
+        poll=poll,
+        description="Federal Register public-inspection desk (current.json)",
+    )
+)
