@@ -156,6 +156,10 @@ def fetch(
                 return Fetched(_read_capped(response, max_bytes, shown), _validators(response))
         except httpx.TimeoutException:
             raise _Transient("timed out") from None
+        except httpx.TooManyRedirects:
+            raise FetchError(f"{shown}: redirect loop (more than {client.max_redirects})") from None
+        except httpx.UnsupportedProtocol as exc:
+            raise FetchError(f"{shown}: {exc}") from None
         except httpx.TransportError as exc:
             raise _Transient(f"{type(exc).__name__}: {exc}") from None
 

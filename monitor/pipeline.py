@@ -9,6 +9,7 @@ leaves it pending rather than lost or sent twice.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,11 +23,13 @@ from monitor.channels import channel_format, send
 from monitor.config import ChannelConfig, Config
 from monitor.document import Document
 from monitor.http import FetchError, make_client
+from monitor.redact import redact_url
 from monitor.scoring import Score, score_document
 from monitor.severity import at_least
 from watchers import WATCHERS, PollResult, SourceOptions, load_builtin
 
 Progress = Callable[[str, int, int], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -260,9 +263,10 @@ def _check_source(
     state = store.source_row(session, source.name, source.kind)
     try:
         result = poll_source(source, dict(state.cursor or {}), since)
-    except FetchError as exc:
-        report.errors[source.name] = str(exc)
-        health = store.record_failure(session, state, str(exc), config.health)
+    except Exception as exc:  # one broken source must never stop the others
+        message = str(exc) if isinstance(exc, FetchError) else _internal(source, exc)
+        report.errors[source.name] = message
+        health = store.record_failure(session, state, message, config.health)
         if health:
             report.health += record_health_event(session, config, state, health)
         commit()
@@ -281,6 +285,13 @@ def _check_source(
     if health:
         report.health += record_health_event(session, config, state, health)
     commit()
+
+
+def _internal(source: SourceOptions, exc: Exception) -> str:
+    """A bug, not a bad answer: log the traceback, record one line."""
+    log.exception("source %s: unexpected error while polling", source.name)
+    text = " ".join(str(exc).split())[:300]
+    return f"{redact_url(source.base_url)}: internal error {type(exc).__name__}: {text}"
 
 
 def deliver_due(

@@ -9,6 +9,7 @@ escaped to the live host would fail instead of leaving the machine.
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 import socket
 import time
@@ -548,3 +549,26 @@ def test_unchanged_poll_is_one_304_and_stores_nothing(httpserver, write_config, 
     since = [dict(parse_qsl(urlsplit(r.url).query))["conditions[publication_date][gte]"]
              for r in sent]  # fmt: skip
     assert since == ["2024-01-10", "2024-01-12", "2024-01-12"]
+
+
+def test_redirect_loop_is_one_line_error(httpserver):
+    httpserver.expect_request(DOCS).respond_with_data(
+        "", status=302, headers={"Location": httpserver.url_for(DOCS)}
+    )
+    fails_with(options(httpserver), "redirect loop")
+
+
+def test_gzip_body_is_decoded(httpserver, page1):
+    body = gzip.compress(json.dumps(small_page(page1, ["2024-01-10"])).encode())
+    httpserver.expect_request(DOCS).respond_with_data(
+        body, content_type="application/json", headers={"Content-Encoding": "gzip"}
+    )
+    result = run_poll(options(httpserver), date(2024, 1, 1))
+    assert [d.publication_date for d in result.documents] == [date(2024, 1, 10)]
+    assert "gzip" in requests_to(httpserver)[0].headers["Accept-Encoding"]
+
+
+def test_a_page_served_as_text_plain_is_still_read(httpserver, page1):
+    body = json.dumps(small_page(page1, ["2024-01-10"]))
+    httpserver.expect_request(DOCS).respond_with_data(body, content_type="text/plain")
+    assert len(run_poll(options(httpserver), date(2024, 1, 1)).documents) == 1

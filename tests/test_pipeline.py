@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from monitor import store
 from monitor.config import load_config
 from monitor.pipeline import check
-from tests.conftest import PORTFOLIO, RECORDED, read_outbox
+from tests.conftest import PORTFOLIO, RECORDED, RECORDS, read_outbox
 
 
 @pytest.fixture
@@ -249,3 +249,27 @@ def test_status_shows_source_health_and_outbox(demo_config, write_config, tmp_pa
     )
     assert broken["sources"][0]["last_success"] == source["last_success"]
     assert broken["documents"] == ok["documents"]
+
+
+def test_a_crashing_source_does_not_stop_the_others(write_config, tmp_path):
+    good = tmp_path / "good"
+    good.mkdir()
+    record = json.loads((RECORDS / "2020-10856.json").read_text())
+    (good / "documents.json").write_text(json.dumps({"count": 1, "results": [record]}))
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    # a page whose next_page_url is not a string makes the watcher itself fail
+    (bad / "documents.json").write_text(json.dumps({"count": 1, "results": [], "next_page_url": 5}))
+    config = load_config(
+        write_config(
+            f"""
+            data_dir: state
+            sources:
+              - {{name: bad, kind: federal_register, base_url: "file:{bad}/", since: 2020-01-01}}
+              - {{name: good, kind: federal_register, base_url: "file:{good}/", since: 2020-01-01}}
+            """
+        )
+    )
+    report = check(config)
+    assert "internal error" in report.errors["bad"] and "\n" not in report.errors["bad"]
+    assert [f.document.document_number for f in report.found] == ["2020-10856"]
