@@ -123,6 +123,19 @@ def _empty(value: Any) -> bool:
     return value is None or value == [] or value == ""
 
 
+def _union(known: list, value: list) -> list:
+    return list(dict.fromkeys([*(known or []), *(value or [])]))
+
+
+def _joined(known: str | None, value: str | None) -> str | None:
+    names = [n.strip() for text in (known, value) if text for n in text.split(",")]
+    return ", ".join(dict.fromkeys(n for n in names if n)) or None
+
+
+# fields that collect every sighting's values (a news story seen in several feeds)
+ACCUMULATED = {"related": _union, "publisher": _joined}
+
+
 def merge(old: Document, new: Document) -> tuple[Document, list[str]]:
     """Fold a new sighting into what is known; return the result and the changed fields.
 
@@ -138,6 +151,9 @@ def merge(old: Document, new: Document) -> tuple[Document, list[str]]:
     changed = []
     for name, value in new.model_dump().items():
         known = merged[name]
+        if name in ACCUMULATED:  # a story gains references and publishers: no change
+            merged[name] = ACCUMULATED[name](known, value)
+            continue
         if _empty(value) or (isinstance(value, list) and _subset(value, known)):
             continue
         if not _empty(known) and known != value and not provisional:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import jinja2
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from monitor.channels import channel_format, send
 from monitor.config import ChannelConfig, Config
 from monitor.document import Document
 from monitor.http import FetchError, make_client
+from monitor.news import same_story
 from monitor.redact import redact_url
 from monitor.scoring import Score, score_document
 from monitor.severity import at_least
@@ -78,7 +79,7 @@ def process_document(
 
     `baseline` stores without events (the first copy of a whole text).
     """
-    sighting = store.upsert_document(session, source, doc)
+    sighting = store.upsert_document(session, source, join_story(session, doc))
     if sighting.change is None:
         return []
     row = sighting.row
@@ -94,6 +95,30 @@ def process_document(
     )  # fmt: skip
     moved = link_extension(session, config, source, row) if doc.collection == "fr" else []
     return [f for f in (found, *moved) if f is not None]
+
+
+STORY_DAYS = 3
+
+
+def join_story(session: Session, doc: Document) -> Document:
+    """A news item that continues a story stored earlier joins it (one story, one event).
+
+    The news watcher clusters the items of one poll; this catches the item that
+    arrives a poll later: same FR reference, same link or a near-identical title
+    within a few days.
+    """
+    if doc.collection != "news" or doc.publication_date is None:
+        return doc
+    since = (doc.publication_date - timedelta(days=STORY_DAYS)).isoformat()
+    recent = store.recent_documents(session, "news", since)
+    if any(row.key == doc.key for row in recent):
+        return doc
+    for row in recent:
+        if same_story(row.document, doc):
+            # the story keeps its first telling; this one adds its publisher and references
+            return Document(collection="news", document_number=row.document_number,
+                            publisher=doc.publisher, related=doc.related)  # fmt: skip
+    return doc
 
 
 def record_event(
@@ -276,7 +301,7 @@ def _check_source(
     total = len(result.documents)
     for i, doc in enumerate(result.documents, 1):
         report.found += process_document(
-            session, config, source.name, doc, baseline=result.baseline
+            session, config, source.name, doc, baseline=doc.key in result.baseline
         )
         commit()  # one document, its event and its outbox rows together
         if progress:

@@ -10,6 +10,7 @@ The schema is created and upgraded by Alembic migrations, never by
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -312,7 +313,7 @@ def upsert_document(session: Session, source: str, doc: Document) -> Sighting:
         if merged == before:
             return Sighting(row, None, {})
         old, new = before.model_dump(mode="json"), merged.model_dump(mode="json")
-        changes = {f: [old[f], new[f]] for f in fields}
+        changes = {f: _change(old[f], new[f]) for f in fields}
         change = "changed" if fields else "enriched"
     digest = merged.content_hash()
     data = merged.model_dump(mode="json")
@@ -323,6 +324,19 @@ def upsert_document(session: Session, source: str, doc: Document) -> Sighting:
         document_id=row.id, content_hash=digest, source=source, data=data, seen_at=now
     ))  # fmt: skip
     return Sighting(row, change, changes)
+
+
+MAX_INLINE = 500  # longer texts (a CFR section) are kept in an event as a diff
+
+
+def _change(before: Any, after: Any) -> Any:
+    """[before, after], or a unified diff of two long texts: an event stays small."""
+    if isinstance(before, str) and isinstance(after, str) and len(before + after) > MAX_INLINE:
+        lines = difflib.unified_diff(
+            before.splitlines(keepends=True), after.splitlines(keepends=True), n=1
+        )
+        return {"diff": "".join(lines)[:20_000]}
+    return [before, after]
 
 
 def _iso(value: Any) -> str | None:
@@ -390,6 +404,14 @@ def supersede_comment_deadlines(session: Session, document_id: int, by: int) -> 
         row.superseded_by = by
         moved.append(row.due_on)
     return moved
+
+
+def recent_documents(session: Session, collection: str, since: str) -> list[DocumentRow]:
+    """Documents of a collection published on or after `since` (an ISO date)."""
+    query = select(DocumentRow).where(
+        DocumentRow.key.startswith(f"{collection}:"), DocumentRow.publication_date >= since
+    )
+    return list(session.scalars(query))
 
 
 def document_versions(session: Session, document_id: int) -> list[DocumentVersionRow]:

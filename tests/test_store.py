@@ -113,3 +113,18 @@ def test_published_copy_replaces_provisional_inspection_values_without_a_change(
         assert published.row.document.title == "Additions to the Entity List"
         # a feed that names one agency of the two adds nothing and changes nothing
         assert store.upsert_document(s, "rss", feed).change is None
+
+
+def test_a_story_gains_publishers_and_references_without_a_change(tmp_path):
+    db = store.open_store(f"sqlite:///{tmp_path / 'news.db'}")
+    first = Document(collection="news", document_number="abc", title="Rescission announced",
+                     publisher="Example Trade Wire", related=["2025-00636"])  # fmt: skip
+    later = Document(collection="news", document_number="abc", title="Rescission announced",
+                     publisher="Export Desk Digest", related=["90 FR 4544"])  # fmt: skip
+    with db.session() as s:
+        store.upsert_document(s, "news", first)
+        sighting = store.upsert_document(s, "news", later)
+    assert sighting.change == "enriched"
+    doc = sighting.row.document
+    assert doc.publisher == "Example Trade Wire, Export Desk Digest"
+    assert doc.related == ["2025-00636", "90 FR 4544"]

@@ -84,9 +84,9 @@ class PollResult:
     fetched: int = 0
     notes: list[str] = field(default_factory=list)
     not_modified: bool = False  # answered 304: the source has nothing new
-    # first poll of a source that mirrors a whole text (eCFR): store, but raise no
-    # events, so the first run does not alert on every section that already exists
-    baseline: bool = False
+    # documents to store without events: the first copy of a whole text (an eCFR
+    # part seen for the first time), so a first run does not alert on every section
+    baseline: set[str] = field(default_factory=set)  # document keys
 
 
 PollFn = Callable[[Any, dict[str, Any], httpx.Client, date | None], PollResult]
@@ -111,7 +111,9 @@ def register(watcher: Watcher) -> Watcher:
 def load_builtin() -> None:
     """Import the built-in watcher modules so they register themselves."""
     from watchers import (
+        ecfr,  # noqa: F401
         federal_register,  # noqa: F401
         federal_register_rss,  # noqa: F401
+        news,  # noqa: F401
         public_inspection,  # noqa: F401
     )

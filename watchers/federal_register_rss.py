@@ -25,7 +25,6 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from html.parser import HTMLParser
 from typing import Any, ClassVar, Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -36,6 +35,7 @@ from monitor.deadlines import FR_ZONE
 from monitor.document import Document
 from monitor.http import FetchError, get_bytes
 from monitor.redact import redact_url
+from monitor.text import html_to_text
 from watchers import PollResult, Watcher, register
 from watchers.federal_register import (
     FederalRegisterOptions,
@@ -83,36 +83,6 @@ def document_number(url: str | None) -> tuple[str, date | None] | None:
     except ValueError:
         named = None
     return number, named
-
-
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        self.parts.append(" ")  # <p>, <br>: words either side stay apart
-
-    def handle_endtag(self, tag: str) -> None:
-        self.parts.append(" ")
-
-
-def html_to_text(value: str | None) -> str | None:
-    """Plain text of an HTML fragment, entities decoded, whitespace collapsed.
-
-    Collapsing keeps the text equal to the API's: none of the 1,033 recorded API
-    titles and abstracts has a newline or a double space.
-    """
-    if not value:
-        return None
-    parser = _Text()
-    parser.feed(value)
-    parser.close()
-    text = " ".join("".join(parser.parts).split())
-    return text or None
 
 
 def eastern_date(parsed: Any) -> date | None:

@@ -1,0 +1,419 @@
+"""eCFR text of 15 CFR (the EAR, parts 730-774) through the eCFR versioner API.
+
+Each poll asks `versions/title-15.json?part=N` for every configured part: the list
+of `content_versions` (one entry per section or appendix per amendment, with
+`identifier`, `amendment_date`, `issue_date`, `substantive`, `removed`, `type`,
+...). A part whose newest amendment date is later than the one in the cursor, or
+which has a version issued after the one in the cursor (a correction dated back),
+is read whole as `full/{date}/title-15.xml?part=N`, and every section (`DIV8`) and
+appendix or supplement (`DIV9`) in it becomes a `Document` in the `ecfr`
+collection, keyed by its label (`15 CFR 744.23`, `15 CFR 744 Supp. 4`). Parts with
+nothing new cost one small request and no XML.
+
+A section's `version_date` is the date of its own newest substantive version, not
+the part's, so an amendment to one section leaves the other sections of the part
+identical to what the store holds (same content hash, no event). A part read for
+the first time (on the first poll, or after it is added to `parts`) is a
+baseline: the pipeline stores its whole text and raises no event per section.
+
+If any part cannot be read (HTTP error, a body that is not JSON or not eCFR XML),
+the poll fails as a whole with a one-line `FetchError`: nothing is half-stored and
+the old cursor stays, so the next poll tries every part again.
+
+The XML is parsed with entity resolution, DTD loading and network access turned
+off: a `DOCTYPE` declaring entities cannot pull a file or a URL into the text, and
+an entity reference contributes nothing.
+
+`since` is not used: the eCFR is a text, not a stream of documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+from urllib.parse import quote, urljoin
+
+import httpx
+from lxml import etree
+from pydantic import Field, field_validator
+
+from monitor.document import CfrReference, Document
+from monitor.http import FetchError, get_bytes, get_json
+from monitor.redact import redact_url
+from watchers import PollResult, SourceOptions, Watcher, register
+
+LIVE_API = "https://www.ecfr.gov/api/versioner/v1/"
+READER = "https://www.ecfr.gov/current/"  # the public reader, for each document's link
+
+# The parts of the EAR (15 CFR chapter VII, subchapter C) in 730-774; the other
+# numbers in that range hold no part.
+EAR_PARTS = [
+    "730", "732", "734", "736", "738", "740", "742", "743", "744", "745", "746", "748",
+    "750", "754", "756", "758", "760", "762", "764", "766", "768", "770", "772", "774",
+]  # fmt: skip
+
+LABEL_MAX = 50  # documents.document_number is a String(50)
+
+
+class EcfrOptions(SourceOptions):
+    kind: Literal["ecfr"] = "ecfr"
+    base_url: str = LIVE_API
+    title: int = Field(default=15, ge=1, le=50)
+    parts: list[str] = Field(default_factory=lambda: list(EAR_PARTS), min_length=1)
+    max_pages: int = Field(
+        default=20, ge=1, description="safety cap on pages of one part's versions list"
+    )
+
+    @field_validator("parts", mode="before")
+    @classmethod
+    def _parts_as_text(cls, value: Any) -> Any:
+        if isinstance(value, list):  # YAML reads 744 as a number
+            value = [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+        return value
+
+    @field_validator("parts")
+    @classmethod
+    def _part_numbers(cls, value: list[str]) -> list[str]:
+        for part in value:
+            if not re.fullmatch(r"[0-9]+[A-Za-z]?", part):
+                raise ValueError(f"expected part numbers like 744, got {part!r}")
+        return list(dict.fromkeys(value))  # each part once, in the order given
+
+
+# --- URLs -------------------------------------------------------------------------
+
+
+def _api(options: EcfrOptions, path: str) -> str:
+    base = options.base_url if options.base_url.endswith("/") else options.base_url + "/"
+    return urljoin(base, path)
+
+
+def versions_url(options: EcfrOptions, part: str) -> str:
+    return _api(options, f"versions/title-{options.title}.json") + f"?part={quote(part)}"
+
+
+def full_url(options: EcfrOptions, day: date, part: str) -> str:
+    path = f"full/{day.isoformat()}/title-{options.title}.xml"
+    return _api(options, path) + f"?part={quote(part)}"
+
+
+# --- the versions list ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Version:
+    """One element of `content_versions`: a section or appendix as amended on a date."""
+
+    identifier: str
+    amended: date
+    issued: date | None
+    substantive: bool
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def parse_versions(payload: Any, url: str, part: str) -> tuple[list[Version], int, int]:
+    """The versions of `part` on one page, how many entries had no date, and the page count.
+
+    Entries of other parts are dropped: a recorded folder answers every part alike.
+    """
+    shown = redact_url(url)
+    if not isinstance(payload, dict) or not isinstance(payload.get("content_versions"), list):
+        what = f"a JSON {type(payload).__name__}"
+        if isinstance(payload, dict):
+            what = "no 'content_versions' list"
+            if "error" in payload or "errors" in payload:
+                detail = json.dumps(payload.get("error") or payload.get("errors"))
+                what += f"; the API answered with errors: {' '.join(detail.split())[:300]}"
+        raise FetchError(f"{shown}: not an eCFR versions answer ({what})")
+    versions, undated = [], 0
+    for raw in payload["content_versions"]:
+        if not isinstance(raw, dict) or str(raw.get("part")) != part:
+            continue
+        amended = _day(raw.get("amendment_date")) or _day(raw.get("date"))
+        if amended is None or not raw.get("identifier"):
+            undated += 1
+            continue
+        versions.append(
+            Version(
+                identifier=str(raw["identifier"]),
+                amended=amended,
+                issued=_day(raw.get("issue_date")),
+                substantive=raw.get("substantive") is not False,
+            )
+        )
+    meta = payload.get("meta")
+    pages = meta.get("total_pages", 1) if isinstance(meta, dict) else 1
+    try:
+        pages = max(1, int(pages))
+    except (TypeError, ValueError):
+        pages = 1
+    return versions, undated, pages
+
+
+def read_versions(
+    client: httpx.Client, options: EcfrOptions, part: str, limits: dict[str, Any]
+) -> tuple[list[Version], list[str]]:
+    """Every version of one part, following `meta.total_pages` when the list is paged."""
+    url = versions_url(options, part)
+    versions: list[Version] = []
+    undated = 0
+    page_url = url
+    for page in range(1, options.max_pages + 1):
+        found, missing, pages = parse_versions(get_json(client, page_url, **limits), page_url, part)
+        versions += found
+        undated += missing
+        if page >= pages:
+            break
+        page_url = f"{url}&page={page + 1}"
+    else:
+        # a list read in part could miss the newest date: better no answer than a wrong one
+        limit = options.max_pages
+        raise FetchError(f"{redact_url(url)}: the versions list has more than {limit} pages")
+    notes = [f"{redact_url(url)}: {undated} versions without a date skipped"] if undated else []
+    return versions, notes
+
+
+def section_dates(versions: list[Version], on: date) -> dict[str, date]:
+    """Each identifier's newest substantive amendment on or before `on`."""
+    dates: dict[str, date] = {}
+    for v in versions:
+        if v.substantive and v.amended <= on and v.amended > dates.get(v.identifier, date.min):
+            dates[v.identifier] = v.amended
+    return dates
+
+
+# --- the part's XML ---------------------------------------------------------------
+
+# Elements that hold blocks (each child is a paragraph of its own) and table rows
+# (their cells become one line). Anything else under a section is one paragraph,
+# its inline markup (<I>, <E>, <SU>, ...) flattened into it.
+CONTAINERS = {
+    "DIV", "EXTRACT", "NOTE", "NOTES", "EDNOTE", "FTNT", "AUTH", "SOURCE", "APPRO",
+    "GPOTABLE", "TABLE", "THEAD", "TBODY", "TFOOT", "CAPTION", "FIG", "SECAUTH",
+}  # fmt: skip
+ROWS = {"TR", "ROW", "BOXHD"}
+ROOTS = {"ECFR", "DLPSTEXTCLASS", "TEXT", "BODY", "ECFRBRWS"}  # wrappers of the bulk files
+LEAVES = ("DIV8", "DIV9")
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def _inline(el: Any) -> str:
+    """The text of an element and its inline children; entity references add nothing."""
+    chunks = [el.text or ""]
+    for child in el:
+        if isinstance(child.tag, str):
+            chunks.append(_inline(child))
+        chunks.append(child.tail or "")
+    return "".join(chunks)
+
+
+def _blocks(el: Any, top: bool = False) -> Iterator[str]:
+    if el.text and el.text.strip():
+        yield el.text
+    for child in el:
+        tag = child.tag if isinstance(child.tag, str) else None
+        if tag is None or (top and tag == "HEAD"):
+            pass
+        elif tag in CONTAINERS:
+            yield from _blocks(child)
+        elif tag in ROWS:
+            cells = (_squeeze(_inline(cell)) for cell in child if isinstance(cell.tag, str))
+            yield " | ".join(c for c in cells if c)
+        else:
+            yield _inline(child)
+        if child.tail and child.tail.strip():
+            yield child.tail
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def section_text(node: Any) -> str:
+    """Whitespace normalised, one paragraph per line, the heading left out."""
+    return "\n".join(p for p in (_squeeze(b) for b in _blocks(node, top=True)) if p)
+
+
+def _heading(node: Any) -> str:
+    head = node.find("HEAD")
+    return _squeeze(_inline(head)) if head is not None else ""
+
+
+def _part_of(node: Any) -> str | None:
+    for ancestor in node.iterancestors("DIV5"):
+        return _squeeze(ancestor.get("N", "")) or None
+    match = re.search(r"/part-([0-9A-Za-z]+)", node.get("hierarchy_metadata", ""))
+    return match.group(1) if match else None
+
+
+def _short(label: str) -> str:
+    if len(label) <= LABEL_MAX:
+        return label
+    digest = hashlib.sha1(label.encode()).hexdigest()[:8]
+    return f"{label[: LABEL_MAX - 9]}~{digest}"
+
+
+def _section_number(node: Any, heading: str) -> str:
+    number = _squeeze(node.get("N", "")).lstrip("§ ").strip()
+    if not number:
+        match = re.match(r"§+\s*([0-9A-Za-z.\-]+)", heading)
+        number = match.group(1).rstrip(".") if match else ""
+    return number
+
+
+def label_of(node: Any, title: int, part: str, heading: str) -> tuple[str, str, str]:
+    """The document number, the versions-list identifier and the reader link of a node."""
+    if node.tag == "DIV8":
+        number = _section_number(node, heading)
+        link = f"{READER}title-{title}/section-{quote(number)}"
+        return _short(f"{title} CFR {number}"), number, link
+    name = _squeeze(node.get("N", "")) or heading
+    link = f"{READER}title-{title}/part-{quote(part)}/appendix-{quote(name)}"
+    supplement = re.fullmatch(r"(?i)supplement\s+no\.?\s*(\S+)\s+to\s+part\s+(\S+)", name)
+    appendix = re.fullmatch(r"(?i)appendix\s+(\S+)\s+to\s+part\s+(\S+)", name)
+    if supplement:
+        label = f"{title} CFR {supplement.group(2)} Supp. {supplement.group(1)}"
+    elif appendix:
+        label = f"{title} CFR {appendix.group(2)} App. {appendix.group(1)}"
+    else:
+        label = f"{title} CFR {part} {name}"
+    return _short(label), name, link
+
+
+def parse_part(
+    body: bytes, url: str, title: int, part: str, dates: dict[str, date]
+) -> tuple[list[Document], list[str]]:
+    """Every section and appendix of `part` in a versioner XML answer, as documents."""
+    shown = redact_url(url)
+    try:
+        root = etree.fromstring(body, _parser())
+    except etree.XMLSyntaxError as exc:
+        head = body[:40].decode("utf-8", "replace")
+        raise FetchError(
+            f"{shown}: not well-formed XML ({_squeeze(str(exc))}; starts {_squeeze(head)!r})"
+        ) from None
+    if root is None:
+        raise FetchError(f"{shown}: empty XML document")
+    tag = root.tag if isinstance(root.tag, str) else ""
+    if tag.lower() == "html" or tag.lower().endswith("}html"):
+        raise FetchError(f"{shown}: an HTML page, not eCFR XML")
+    if not (re.fullmatch(r"DIV[1-9]", tag) or tag in ROOTS):
+        raise FetchError(f"{shown}: not eCFR XML (root element <{tag}>)")
+    nodes = [
+        n
+        for n in root.iter(*LEAVES)
+        if next(n.iterancestors(*LEAVES), None) is None and _part_of(n) in (part, None)
+    ]
+    documents, notes, seen = [], [], set()
+    for node in nodes:
+        heading = _heading(node)
+        label, identifier, link = label_of(node, title, part, heading)
+        if label in seen:  # one document per label, or the second would "change" the first
+            notes.append(f"{shown}: a second {label!r} skipped")
+            continue
+        seen.add(label)
+        documents.append(
+            Document(
+                collection="ecfr",
+                document_number=label,
+                title=heading or label,
+                text=section_text(node) or None,
+                version_date=dates.get(identifier),
+                html_url=link,
+                cfr_references=[CfrReference(title=title, part=int(part))]
+                if part.isdigit()
+                else [],
+            )
+        )
+    if not documents:
+        notes.append(f"{shown}: no sections or appendices of part {part}")
+    return documents, notes
+
+
+# --- polling ----------------------------------------------------------------------
+
+
+def _later(a: date | None, b: date | None) -> date | None:
+    return max((d for d in (a, b) if d is not None), default=None)
+
+
+def poll(
+    options: EcfrOptions,
+    cursor: dict[str, Any],
+    client: httpx.Client,
+    since: date | None = None,
+) -> PollResult:
+    limits = dict(retries=options.retries, backoff=options.backoff, max_bytes=options.max_bytes)
+    amended: dict[str, str] = dict(cursor.get("parts") or {})
+    issued: dict[str, str] = dict(cursor.get("issued") or {})
+    result = PollResult(documents=[], cursor=dict(cursor))
+    today = date.today()
+    for part in options.parts:
+        versions, notes = read_versions(client, options, part, limits)
+        result.notes += notes
+        current = [v for v in versions if v.amended <= today]
+        future = max((v.amended for v in versions if v.amended > today), default=None)
+        if future:
+            result.notes.append(
+                f"{redact_url(versions_url(options, part))}: part {part} has a version dated "
+                f"{future.isoformat()}, after today; it is read once that date has come"
+            )
+        if not current:
+            continue
+        newest = max(v.amended for v in current)
+        newest_issued = max((v.issued for v in current if v.issued), default=None)
+        known, known_issued = _day(amended.get(part)), _day(issued.get(part))
+        # a later amendment, or a version issued since (a correction dated back)
+        reissued = newest_issued is not None and known_issued is not None
+        due = known is None or newest > known or (reissued and newest_issued > known_issued)
+        if due:
+            url = full_url(options, newest, part)
+            body = get_bytes(client, url, **limits)
+            documents, notes = parse_part(
+                body, url, options.title, part, section_dates(current, newest)
+            )
+            result.documents += documents
+            if known is None:  # a part seen for the first time: its text is the baseline
+                result.baseline |= {d.key for d in documents}
+            result.fetched += len(documents)
+            result.notes += notes
+        amended[part] = max(newest, known or newest).isoformat()
+        latest_issued = _later(known_issued, newest_issued)
+        if latest_issued:
+            issued[part] = latest_issued.isoformat()
+    result.cursor["parts"] = amended
+    if issued:
+        result.cursor["issued"] = issued
+    return result
+
+
+register(
+    Watcher(
+        kind="ecfr",
+        options=EcfrOptions,
+        poll=poll,
+        description="eCFR versioner API: section text of 15 CFR parts (versions list, full XML)",
+    )
+)
