@@ -176,6 +176,38 @@ def fetch(
         raise FetchError(f"{shown}: {exc.reason}{tries}") from None
 
 
+@dataclass
+class Conditional:
+    """Conditional GETs for one poll: ETag / Last-Modified per request URL.
+
+    A watcher starts one from its cursor's `validators`, fetches through it,
+    and stores `used` back: only the URLs of this poll are kept, so the map
+    never grows. An unchanged resource then costs one 304 and no body.
+    """
+
+    known: dict[str, dict[str, str]]
+    used: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_cursor(cls, cursor: dict[str, Any]) -> Conditional:
+        return cls(known=dict(cursor.get("validators") or {}))
+
+    def fetch(
+        self, client: httpx.Client, url: str, *, params: Any = None, **kwargs: Any
+    ) -> Fetched:
+        key = redact_url(str(httpx.URL(url, params=params)) if params else url)
+        answer = fetch(client, url, params=params, validators=self.known.get(key), **kwargs)
+        if answer.validators:
+            self.used[key] = answer.validators
+        return answer
+
+    def save(self, cursor: dict[str, Any]) -> None:
+        if self.used:
+            cursor["validators"] = self.used
+        else:
+            cursor.pop("validators", None)
+
+
 def _validators(response: httpx.Response) -> dict[str, str]:
     found = {
         "etag": response.headers.get("ETag"),

@@ -43,7 +43,7 @@ from lxml import etree
 from pydantic import Field, field_validator
 
 from monitor.document import CfrReference, Document
-from monitor.http import FetchError, get_bytes, get_json
+from monitor.http import Conditional, FetchError, get_bytes, get_json, parse_json
 from monitor.redact import redact_url
 from watchers import PollResult, SourceOptions, Watcher, register
 
@@ -162,15 +162,29 @@ def parse_versions(payload: Any, url: str, part: str) -> tuple[list[Version], in
 
 
 def read_versions(
-    client: httpx.Client, options: EcfrOptions, part: str, limits: dict[str, Any]
-) -> tuple[list[Version], list[str]]:
-    """Every version of one part, following `meta.total_pages` when the list is paged."""
+    client: httpx.Client,
+    options: EcfrOptions,
+    part: str,
+    limits: dict[str, Any],
+    conditional: Conditional,
+) -> tuple[list[Version], list[str]] | None:
+    """Every version of one part, following `meta.total_pages` when the list is paged.
+
+    None when the list is unchanged since the last poll (its first page answered 304).
+    """
     url = versions_url(options, part)
     versions: list[Version] = []
     undated = 0
     page_url = url
     for page in range(1, options.max_pages + 1):
-        found, missing, pages = parse_versions(get_json(client, page_url, **limits), page_url, part)
+        if page == 1:
+            answer = conditional.fetch(client, page_url, **limits)
+            if answer.not_modified:
+                return None
+            body = parse_json(answer.body, page_url)
+        else:
+            body = get_json(client, page_url, **limits)
+        found, missing, pages = parse_versions(body, page_url, part)
         versions += found
         undated += missing
         if page >= pages:
@@ -370,8 +384,12 @@ def poll(
     issued: dict[str, str] = dict(cursor.get("issued") or {})
     result = PollResult(documents=[], cursor=dict(cursor))
     today = date.today()
+    conditional = Conditional.from_cursor(cursor)
     for part in options.parts:
-        versions, notes = read_versions(client, options, part, limits)
+        listed = read_versions(client, options, part, limits, conditional)
+        if listed is None:  # unchanged since the last poll
+            continue
+        versions, notes = listed
         result.notes += notes
         current = [v for v in versions if v.amended <= today]
         future = max((v.amended for v in versions if v.amended > today), default=None)
@@ -406,6 +424,7 @@ def poll(
     result.cursor["parts"] = amended
     if issued:
         result.cursor["issued"] = issued
+    conditional.save(result.cursor)
     return result
 
 

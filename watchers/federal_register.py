@@ -19,7 +19,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.document import Document
-from monitor.http import FetchError, fetch, parse_json
+from monitor.http import Conditional, FetchError, fetch, parse_json
 from monitor.redact import redact_url
 from watchers import PollResult, SourceOptions, Watcher, parse_since, register
 
@@ -118,19 +118,16 @@ def poll(
     limits = dict(retries=options.retries, backoff=options.backoff, max_bytes=options.max_bytes)
     result = PollResult(documents=[], cursor=dict(cursor))
     page_url, params = url, query(options, since)
-    # The same query as last time may be answered 304: nothing new, no body.
-    previous = cursor.get("first_page") or {}
-    validators = previous if previous.get("since") == since.isoformat() else None
+    conditional = Conditional.from_cursor(cursor)
     for page in range(options.max_pages):
-        answer = fetch(client, page_url, params=params, validators=validators, **limits)
-        if answer.not_modified:
-            result.not_modified = True
-            return result
-        if page == 0:
-            result.cursor.pop("first_page", None)
-            if answer.validators:
-                result.cursor["first_page"] = {"since": since.isoformat(), **answer.validators}
-        validators = None
+        if page == 0:  # the same query as last time may be answered 304: nothing new
+            answer = conditional.fetch(client, page_url, params=params, **limits)
+            if answer.not_modified:
+                result.not_modified = True
+                return result
+            conditional.save(result.cursor)
+        else:
+            answer = fetch(client, page_url, params=params, **limits)
         documents, notes, next_query = parse_page(parse_json(answer.body, page_url), page_url)
         result.fetched += len(documents)
         result.notes += notes

@@ -33,7 +33,7 @@ import httpx
 
 from monitor.deadlines import FR_ZONE
 from monitor.document import Document
-from monitor.http import FetchError, get_bytes
+from monitor.http import Conditional, FetchError
 from monitor.redact import redact_url
 from monitor.text import html_to_text
 from watchers import PollResult, Watcher, register
@@ -191,14 +191,18 @@ def poll(
 ) -> PollResult:
     since = since or window_start(options, cursor)
     url = rss_endpoint(options.base_url)
-    body = get_bytes(
+    conditional = Conditional.from_cursor(cursor)
+    answer = conditional.fetch(
         client, url, params=rss_query(options, since), retries=options.retries,
         backoff=options.backoff, max_bytes=options.max_bytes,
     )  # fmt: skip
-    parsed = parse_feed(body, url)
+    if answer.not_modified:
+        return PollResult(documents=[], cursor=dict(cursor), not_modified=True)
+    parsed = parse_feed(answer.body, url)
     result = PollResult(
         documents=[], cursor=dict(cursor), fetched=len(parsed.documents), notes=parsed.notes
     )
+    conditional.save(result.cursor)
     if parsed.items >= options.per_page:
         result.notes.append(
             f"{redact_url(url)}: the feed holds {parsed.items} items, the per_page limit; "

@@ -37,7 +37,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from monitor.document import Document
-from monitor.http import FetchError, get_bytes
+from monitor.http import Conditional, FetchError
 from monitor.news import canonical_url, fr_references, news_id, same_story
 from monitor.redact import redact_url
 from monitor.text import html_to_text
@@ -300,11 +300,15 @@ def poll(
     failures: list[str] = []
     items: list[Item] = []
     starts: list[datetime] = []
+    conditional = Conditional.from_cursor(cursor)
     for index, feed in enumerate(options.feeds):
         url = feed_url(options, feed)
         key = redact_url(url)  # the cursor is stored: no secrets in it
         try:
-            parsed = parse_feed(get_bytes(client, url, **limits), url, feed.name, index)
+            answer = conditional.fetch(client, url, **limits)
+            if answer.not_modified:  # nothing new in this feed (the store joins its stories)
+                continue
+            parsed = parse_feed(answer.body, url, feed.name, index)
         except FetchError as exc:
             failures.append(str(exc))
             continue
@@ -321,11 +325,15 @@ def poll(
         if len(failures) == 1:
             raise FetchError(failures[0])
         raise FetchError(f"all {len(failures)} feeds failed: " + "; ".join(failures))
+    conditional.save(result.cursor)
+    result.notes += failures
+    if not starts:  # every feed answered 304
+        result.not_modified = not failures
+        return result
     # Older items of every feed, back to `overlap_days` before the earliest
     # window, are read again only to recognise the stories new items continue.
     context = min(starts) - timedelta(days=options.overlap_days)
     items = [i for i in items if i.new or i.moment is None or i.moment >= context]
-    result.notes += failures
     result.documents = [merge_story(g) for g in stories(items) if any(i.new for i in g)]
     result.cursor["feeds"] = last_seen
     if last_seen:  # what `monitor status` shows as the newest date seen

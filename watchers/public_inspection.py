@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from monitor.deadlines import FR_ZONE
 from monitor.document import Agency, Document
-from monitor.http import FetchError, get_json
+from monitor.http import Conditional, FetchError, parse_json
 from monitor.redact import redact_url
 from watchers import PollResult, SourceOptions, Watcher, register
 
@@ -203,15 +203,19 @@ def poll(
 ) -> PollResult:
     url = endpoint(options.base_url)
     params = [("conditions[agencies][]", a) for a in options.agencies]
-    page = get_json(
+    conditional = Conditional.from_cursor(cursor)
+    answer = conditional.fetch(
         client, url, params=params, retries=options.retries, backoff=options.backoff,
         max_bytes=options.max_bytes,
     )  # fmt: skip
-    entries, notes = parse_page(page, url)
+    if answer.not_modified:  # the desk has not changed since the last poll
+        return PollResult(documents=[], cursor=dict(cursor), not_modified=True)
+    entries, notes = parse_page(parse_json(answer.body, url), url)
     kept = [e for e in entries if wanted(e, options)]
     result = PollResult(
         documents=[e.document() for e in kept], cursor=dict(cursor), fetched=len(entries)
     )
+    conditional.save(result.cursor)
     result.notes += notes
     newest = _previous(cursor)
     for entry in kept:
