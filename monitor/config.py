@@ -24,6 +24,7 @@ from monitor.portfolio import (
     merge_checked,
     portfolio_from_yaml,
 )
+from monitor.regulations_gov import RegulationsGovConfig
 from monitor.severity import Severity
 from monitor.yamlfile import ConfigError, YamlDoc, expand_env, load_yaml
 from watchers import WATCHERS, SourceOptions, load_builtin
@@ -105,6 +106,7 @@ class Config(BaseModel):
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     deadlines: DeadlinesConfig = Field(default_factory=DeadlinesConfig)
     health: HealthPolicy = Field(default_factory=HealthPolicy)
+    regulations_gov: RegulationsGovConfig = Field(default_factory=RegulationsGovConfig)
 
     @property
     def database_url(self) -> str:

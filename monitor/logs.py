@@ -31,6 +31,8 @@ class SecretFilter(logging.Filter):
 
 def config_secrets(config: Config) -> list[str]:
     found = [s for c in config.channels for s in secrets_of(c.url.get_secret_value())]
+    if config.regulations_gov.api_key:
+        found.append(config.regulations_gov.api_key)
     if config.store_url:
         found.append(urlsplit(config.store_url.get_secret_value()).password or "")
     return [s for s in found if s]

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 import jinja2
 from sqlalchemy.orm import Session
 
-from monitor import deadlines, store
+from monitor import deadlines, regulations_gov, store
 from monitor.alerts import alert_context, load_templates, render
 from monitor.channels import channel_format, send
 from monitor.config import ChannelConfig, Config
@@ -212,6 +212,50 @@ def record_health_event(
     return [f"source {state.name} {word}"]
 
 
+def confirm_comment_periods(
+    session: Session, config: Config, report: CheckReport, now: datetime | None = None
+) -> list[Found]:
+    """Ask regulations.gov for the comment periods still open (with an API key only).
+
+    A different end date there moves the deadline and raises deadline_changed,
+    often before the Federal Register prints the extension.
+    """
+    settings = config.regulations_gov
+    if not settings.enabled or not settings.api_key:
+        return []
+    today = deadlines.fr_today(now).isoformat()
+    asked, found = 0, []
+    with make_client(settings.base_url, settings.timeout) as client:
+        for deadline, row in store.open_deadlines(session, since=today):
+            if deadline.kind != "comments" or not row.key.startswith("fr:"):
+                continue
+            if asked >= settings.max_checks:
+                break
+            score = score_of(config, row.document)
+            if not score.relevant:
+                continue
+            asked += 1
+            try:
+                period = regulations_gov.comment_period(client, settings, row.document_number)
+            except FetchError as exc:
+                report.notes.append(f"regulations.gov: {exc}")
+                continue
+            if period is None or period.ends is None or period.ends.isoformat() == deadline.due_on:
+                continue
+            before, after = deadline.due_on, period.ends.isoformat()
+            store.confirm_deadline(session, deadline, after)
+            payload = {"deadline": "comments", "before": [before], "after": after,
+                       "by": "regulations.gov", "dockets": list(period.docket_ids)}  # fmt: skip
+            event = record_event(
+                session, config, "regulations.gov", row, kind="deadline_changed",
+                dedup_key=f"deadline-changed:{row.key}:comments:{after}", payload=payload,
+                score=score,
+            )  # fmt: skip
+            if event is not None:
+                found.append(event)
+    return found
+
+
 def scan_deadlines(session: Session, config: Config, now: datetime | None = None) -> list[Found]:
     """Reminders for the open deadlines of relevant documents, each offset once."""
     today = deadlines.fr_today(now)
@@ -267,10 +311,12 @@ def check(
     with db.session() as session:
         for source in (s for s in sources if s.enabled or only):
             _check_source(session, config, source, since, dry_run, report, progress)
+        report.found += confirm_comment_periods(session, config, report, now)
         report.found += scan_deadlines(session, config, now)
         if dry_run:
             session.rollback()
             return report
+        session.commit()
     deliver_due(db, config, templates, report)
     return report
 

@@ -170,6 +170,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own implicit transactions break SAVEPOINT (a released savepoint
+    # could commit the outer transaction): SQLAlchemy begins them instead (below).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -184,6 +187,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
     return engine
 
 
@@ -198,17 +202,16 @@ def migrate(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()  # the pragma only takes effect outside a transaction
+        raw = connection.connection.dbapi_connection
+        if sqlite:  # only outside a transaction does this pragma take effect
+            raw.execute("PRAGMA foreign_keys=OFF")
         with connection.begin():
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
             if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
                 raise RuntimeError("migration left rows with broken foreign keys; rolled back")
         if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-            connection.commit()
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 @dataclass
@@ -343,10 +346,16 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+CONFIRMED = "regulations.gov"  # origin of a deadline read where comments are filed
+
+
 def replace_deadlines(session: Session, document_id: int, deadlines: list[Deadline]) -> None:
-    """Make the stored deadlines of a document those it states now (marks kept)."""
+    """Make the stored deadlines of a document those it states now (marks kept).
+
+    A date confirmed on regulations.gov is not the document's own statement and stays.
+    """
     rows = session.scalars(select(DeadlineRow).where(DeadlineRow.document_id == document_id))
-    existing = {(r.kind, r.due_on): r for r in rows}
+    existing = {(r.kind, r.due_on): r for r in rows if r.origin != CONFIRMED}
     wanted = {(d.kind, d.due.isoformat()): d for d in deadlines}
     for key, row in existing.items():
         if key not in wanted:
@@ -373,6 +382,21 @@ def open_deadlines(
         query = query.where(DeadlineRow.due_on <= until)
     rows = session.execute(query.order_by(DeadlineRow.due_on, DeadlineRow.id))
     return [(d, doc) for d, doc in rows]
+
+
+def confirm_deadline(session: Session, row: DeadlineRow, due: str) -> None:
+    """regulations.gov gives another end date: it replaces the stated one."""
+    row.superseded_by = row.document_id
+    existing = session.scalar(select(DeadlineRow).where(
+        DeadlineRow.document_id == row.document_id, DeadlineRow.kind == row.kind,
+        DeadlineRow.due_on == due,
+    ))  # fmt: skip
+    if existing is not None:
+        existing.superseded_by, existing.origin = None, CONFIRMED
+    else:
+        session.add(DeadlineRow(document_id=row.document_id, kind=row.kind, due_on=due,
+                                origin=CONFIRMED, text=None))  # fmt: skip
+    session.flush()
 
 
 def comment_deadline_documents(session: Session, exclude: int) -> list[DocumentRow]:
