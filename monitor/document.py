@@ -40,7 +40,7 @@ class CfrReference(BaseModel):
         return f"{self.title} CFR {self.part}" if self.part is not None else f"{self.title} CFR"
 
 
-def _none_to_list(value: Any) -> Any:
+def none_to_list(value: Any) -> Any:
     return [] if value is None else value
 
 
@@ -91,7 +91,7 @@ class Document(BaseModel):
     _lists = field_validator(
         "agencies", "cfr_references", "docket_ids", "regulation_id_numbers", "related",
         mode="before",
-    )(_none_to_list)  # fmt: skip
+    )(none_to_list)  # fmt: skip
 
     @property
     def key(self) -> str:

@@ -15,6 +15,16 @@ RECORDS = DEMO / "records"
 PORTFOLIO = DEMO / "portfolio"
 
 
+@pytest.fixture(autouse=True)
+def no_live_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Anything but loopback goes to a closed port: a live request fails fast."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+        monkeypatch.setenv(name.lower(), "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    monkeypatch.setenv("no_proxy", "localhost,127.0.0.1")
+
+
 @pytest.fixture
 def write_config(tmp_path: Path):
     """Write a monitor.yaml (dedented) into tmp_path and return its path."""

@@ -33,16 +33,6 @@ V1, V2 = "2024-12-05", "2025-01-16"
 LABELS_V1 = ["15 CFR 744.1", "15 CFR 744.2", "15 CFR 744.3", "15 CFR 744 Supp. 4"]
 
 
-@pytest.fixture(autouse=True)
-def no_live_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Anything but loopback goes to a closed port: a live request fails fast."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-        monkeypatch.setenv(name.lower(), "http://127.0.0.1:9")
-    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
-    monkeypatch.setenv("no_proxy", "localhost,127.0.0.1")
-
-
 # --- serving the fixtures -----------------------------------------------------------
 
 

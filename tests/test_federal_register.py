@@ -34,16 +34,6 @@ API = "/api/v1/"
 DOCS = "/api/v1/documents.json"
 
 
-@pytest.fixture(autouse=True)
-def no_live_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Anything but loopback goes to a closed port: a live request fails fast."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-        monkeypatch.setenv(name.lower(), "http://127.0.0.1:9")
-    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
-    monkeypatch.setenv("no_proxy", "localhost,127.0.0.1")
-
-
 def options(server: HTTPServer, **overrides) -> FederalRegisterOptions:
     values = {"name": "fr", "base_url": server.url_for(API), "retries": 0, "backoff": 0}
     return FederalRegisterOptions(**{**values, **overrides})

@@ -43,16 +43,6 @@ DATES = ["2024-01-12", "2024-01-11", "2024-01-10", "2024-01-09", "2024-01-04"]
 DATES += ["2024-01-03"] * 3 + ["2024-01-02"] * 4
 
 
-@pytest.fixture(autouse=True)
-def no_live_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Anything but loopback goes to a closed port: a live request fails fast."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-        monkeypatch.setenv(name.lower(), "http://127.0.0.1:9")
-    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
-    monkeypatch.setenv("no_proxy", "localhost,127.0.0.1")
-
-
 def options(server: HTTPServer, **overrides) -> FederalRegisterRssOptions:
     values = {"name": "fr-rss", "base_url": server.url_for(API), "retries": 0, "backoff": 0}
     return FederalRegisterRssOptions(**{**values, **overrides})

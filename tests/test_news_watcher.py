@@ -35,16 +35,6 @@ BOTH = "Example Trade Wire, Export Desk Digest"
 HTML = b"<!DOCTYPE html>\n<html><head><title>Subscribe</title></head><body>Paywall</body></html>"
 
 
-@pytest.fixture(autouse=True)
-def no_live_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Anything but loopback goes to a closed port: a live request fails fast."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-        monkeypatch.setenv(name.lower(), "http://127.0.0.1:9")
-    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
-    monkeypatch.setenv("no_proxy", "localhost,127.0.0.1")
-
-
 def serve(server: HTTPServer, rss: bytes | None = RSS, atom: bytes | None = ATOM) -> None:
     if rss is not None:
         server.expect_request(RSS_PATH).respond_with_data(rss, content_type="application/rss+xml")

@@ -34,16 +34,6 @@ ALL = ["2024-25445", "2023-28767", "2023-27189", "2024-00190", "2024-00359", "20
 BIS = ["2024-25445", "2024-00190", "2024-00359", "2024-00422"]
 
 
-@pytest.fixture(autouse=True)
-def no_live_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Anything but loopback goes to a closed port: a live request fails fast."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-        monkeypatch.setenv(name.lower(), "http://127.0.0.1:9")
-    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
-    monkeypatch.setenv("no_proxy", "localhost,127.0.0.1")
-
-
 @pytest.fixture(scope="module")
 def desk() -> dict:
     return json.loads(FIXTURE.read_text(encoding="utf-8"))

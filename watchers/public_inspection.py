@@ -36,7 +36,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.deadlines import FR_ZONE
-from monitor.document import Agency, Document
+from monitor.document import Agency, Document, none_to_list
 from monitor.http import Conditional, FetchError, parse_json
 from monitor.redact import redact_url
 from watchers import PollResult, SourceOptions, Watcher, register
@@ -56,10 +56,6 @@ class PublicInspectionOptions(SourceOptions):
         description="agency slugs to keep; an empty list keeps every agency",
     )
     special_only: bool = Field(default=False, description="keep only special filings")
-
-
-def _none_to_list(value: Any) -> Any:
-    return [] if value is None else value
 
 
 class InspectionEntry(BaseModel):
@@ -90,7 +86,7 @@ class InspectionEntry(BaseModel):
     pdf_url: str | None = None
     raw_text_url: str | None = None
 
-    _lists = field_validator("agencies", "docket_numbers", mode="before")(_none_to_list)
+    _lists = field_validator("agencies", "docket_numbers", mode="before")(none_to_list)
 
     @field_validator("document_number")
     @classmethod
