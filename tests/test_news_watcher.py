@@ -261,7 +261,7 @@ def test_one_feed_serving_html_is_a_note_and_the_other_still_counts(httpserver):
     ("body", "fragment"),
     [
         (b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</ti', "malformed feed"),
-        (b'{"items": []}', "not an RSS or Atom feed"),
+        (b'{"items": []}', "not a news feed"),
         (b"", "empty body"),
     ],
     ids=["bozo-without-entries", "json", "empty"],

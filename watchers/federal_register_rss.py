@@ -21,19 +21,18 @@ it was when the feed was cut short (the next poll asks for the rest again).
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Literal
 from urllib.parse import urljoin, urlsplit
 
-import feedparser
 import httpx
 
 from monitor.deadlines import FR_ZONE
 from monitor.document import Document
-from monitor.http import Conditional, FetchError
+from monitor.feeds import read_feed
+from monitor.http import Conditional
 from monitor.redact import redact_url
 from monitor.text import html_to_text
 from watchers import PollResult, Watcher, register
@@ -48,7 +47,6 @@ from watchers.federal_register import (
 # 2024-00582, C1-2023-27742 (a correction), E9-1777 (older numbering)
 _NUMBER = re.compile(r"(?:[A-Z]\d-)?[A-Z]?\d{1,4}-\d{3,6}")
 _DOCUMENT_PATH = re.compile(r"/(?:documents/(\d{4})/(\d{2})/(\d{2})|d)/([^/?#]+)")
-_HTML_START = (b"<!doctype html", b"<html")
 
 
 class FederalRegisterRssOptions(FederalRegisterOptions):
@@ -122,10 +120,6 @@ def to_document(entry: Any) -> Document | None:
     )
 
 
-def _head(body: bytes) -> str:
-    return body[:40].decode("utf-8", "replace").replace("\n", " ")
-
-
 @dataclass
 class Parsed:
     documents: list[Document]
@@ -142,31 +136,9 @@ def parse_feed(body: bytes, url: str) -> Parsed:
     when the body is cut short, its last item may be cut too and is dropped.
     """
     shown = redact_url(url)
-    stripped = body.strip(b"\xef\xbb\xbf \t\r\n")
-    if not stripped:
-        raise FetchError(f"{shown}: empty body, not an RSS feed")
-    if stripped[:20].lower().startswith(_HTML_START):
-        raise FetchError(f"{shown}: an HTML page, not an RSS feed (starts {_head(stripped)!r})")
-    # A BytesIO, so feedparser never takes the bytes for a path or a URL to open;
-    # the headers stayed with httpx, so say it is XML and let the declaration
-    # give the encoding.
-    feed = feedparser.parse(
-        io.BytesIO(body),
-        response_headers={"content-type": "application/xml", "content-location": url},
-    )
-    entries = list(feed.get("entries") or [])
-    problem = feed.get("bozo_exception") if feed.get("bozo") else None
-    if not entries and (problem or not feed.get("version")):
-        detail = f"malformed feed ({_one_line(problem)})" if problem else "not an RSS feed"
-        raise FetchError(f"{shown}: {detail}; starts {_head(stripped)!r}")
-    parsed = Parsed(documents=[], notes=[], items=len(entries))
-    if problem:
-        parsed.cut_short = not stripped.endswith((b"</rss>", b"</feed>"))
-        kept = f"kept the {len(entries)} items read"
-        if parsed.cut_short:
-            entries.pop()
-            kept = f"cut short: kept the {len(entries)} whole items read"
-        parsed.notes.append(f"{shown}: malformed feed ({_one_line(problem)}); {kept}")
+    feed = read_feed(body, url, "an RSS feed")
+    entries = feed.entries
+    parsed = Parsed(documents=[], notes=feed.notes, items=feed.count, cut_short=feed.cut_short)
     for i, entry in enumerate(entries):
         document = to_document(entry)
         if document is None:
@@ -177,10 +149,6 @@ def parse_feed(body: bytes, url: str) -> Parsed:
             continue
         parsed.documents.append(document)
     return parsed
-
-
-def _one_line(problem: Any) -> str:
-    return " ".join(f"{type(problem).__name__}: {problem}".split())[:200]
 
 
 def poll(

@@ -25,26 +25,23 @@ every publisher that carried it.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
-import feedparser
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from monitor.document import Document
+from monitor.feeds import read_feed
 from monitor.http import Conditional, FetchError
 from monitor.news import canonical_url, fr_references, news_id, same_story
 from monitor.redact import redact_url
 from monitor.text import html_to_text
 from watchers import PollResult, SourceOptions, Watcher, parse_since, register
 
-_HTML_START = (b"<!doctype html", b"<html")
-_FEED_END = (b"</rss>", b"</feed>", b"</rdf:RDF>")
 _SCHEMES = ("http", "https", "file")
 
 
@@ -178,45 +175,13 @@ def to_item(entry: Any, publisher: str, order: tuple[int, int]) -> Item | None:
     return Item(document, moment, order)
 
 
-def _head(body: bytes) -> str:
-    return body[:40].decode("utf-8", "replace").replace("\n", " ")
-
-
-def _one_line(problem: Any) -> str:
-    return " ".join(f"{type(problem).__name__}: {problem}".split())[:200]
-
-
 def parse_feed(body: bytes, url: str, name: str | None, index: int = 0) -> ParsedFeed:
     """The items of a feed body; a FetchError when the body is no feed at all."""
     shown = redact_url(url)
-    stripped = body.strip(b"\xef\xbb\xbf \t\r\n")
-    if not stripped:
-        raise FetchError(f"{shown}: empty body, not a news feed")
-    if stripped[:20].lower().startswith(_HTML_START):
-        raise FetchError(f"{shown}: an HTML page, not a news feed (starts {_head(stripped)!r})")
-    if not stripped.startswith(b"<"):
-        raise FetchError(f"{shown}: not an RSS or Atom feed (starts {_head(stripped)!r})")
-    # A BytesIO, so feedparser never takes the bytes for a path or a URL to
-    # open; content-location makes relative links absolute against the feed.
-    parsed = feedparser.parse(
-        io.BytesIO(body),
-        response_headers={"content-type": "application/xml", "content-location": url},
-    )
-    entries = list(parsed.get("entries") or [])
-    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
-    if not entries and (problem or not parsed.get("version")):
-        detail = f"malformed feed ({_one_line(problem)})" if problem else "not an RSS or Atom feed"
-        raise FetchError(f"{shown}: {detail}; starts {_head(stripped)!r}")
-    title = " ".join((parsed.get("feed", {}).get("title") or "").split())
-    result = ParsedFeed(publisher=name or title or urlsplit(url).hostname or shown)
-    result.entries = len(entries)
-    if problem:
-        result.cut_short = not stripped.endswith(_FEED_END)
-        kept = f"kept the {len(entries)} items read"
-        if result.cut_short:
-            entries.pop()  # the last item may be cut too
-            kept = f"cut short: kept the {len(entries)} whole items read"
-        result.notes.append(f"{shown}: malformed feed ({_one_line(problem)}); {kept}")
+    feed = read_feed(body, url, "a news feed")
+    entries = feed.entries
+    result = ParsedFeed(publisher=name or feed.title or urlsplit(url).hostname or shown)
+    result.entries, result.cut_short, result.notes = feed.count, feed.cut_short, feed.notes
     for i, entry in enumerate(entries):
         item = to_item(entry, result.publisher, (index, i))
         if item is None:
