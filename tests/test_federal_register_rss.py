@@ -302,7 +302,7 @@ def test_html_served_with_200_is_an_error_naming_the_url(httpserver):
     [
         ("", "empty body"),
         ("  \n", "empty body"),
-        ('{"count": 0, "description": "none"}', "malformed feed"),
+        ('{"count": 0, "description": "none"}', "not an RSS feed, not even XML"),
         (FEED[:200], "malformed feed"),  # cut before the first item
         ('<?xml version="1.0"?><opml version="2.0"><body/></opml>', "not an RSS feed"),
     ],
