@@ -23,7 +23,8 @@ demo: $(STAMP)  ## run `monitor check` on the bundled recorded Federal Register 
 demo-reset:  ## forget the demo's state so the next `make demo` starts fresh
 	rm -rf .demo
 
-test: $(STAMP)  ## lint, then the whole test suite
+test: $(STAMP)  ## lint, then the whole test suite (installs PostgreSQL for the store tests)
+	bash scripts/ensure-services.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

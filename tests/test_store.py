@@ -128,3 +128,46 @@ def test_a_story_gains_publishers_and_references_without_a_change(tmp_path):
     doc = sighting.row.document
     assert doc.publisher == "Example Trade Wire, Export Desk Digest"
     assert doc.related == ["2025-00636", "90 FR 4544"]
+
+
+def test_postgresql_runs_the_migrations_and_the_pipeline(postgres_url, tmp_path, write_config):
+    """Any SQLAlchemy URL: the same migrations and idempotence on a real PostgreSQL."""
+    import json
+
+    from sqlalchemy import create_engine, text
+
+    from monitor.config import load_config
+    from monitor.pipeline import check
+    from tests.conftest import RECORDS
+
+    database = f"regmonitor_{tmp_path.name[-8:].replace('-', '_').lower()}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{database}"'))
+    url = postgres_url.rsplit("/", 1)[0] + f"/{database}"
+    folder = tmp_path / "recorded"
+    folder.mkdir()
+    records = [
+        json.loads((RECORDS / f"{n}.json").read_text()) for n in ("2020-10856", "2023-27019")
+    ]
+    (folder / "documents.json").write_text(json.dumps({"count": 2, "results": records}))
+    config = load_config(
+        write_config(
+            f"""
+            store_url: {url}
+            sources:
+              - {{name: fr, kind: federal_register, base_url: "file:{folder}/", since: 2016-01-01}}
+            """
+        )
+    )
+    first = check(config)
+    assert len(first.found) == 2 and first.errors == {}
+    assert check(config).found == []
+    db = store.open_store(url)
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), store.Base.metadata)
+    assert diff == []
+    with db.session() as s:
+        assert len(s.scalars(select(store.DocumentRow)).all()) == 2
+        deadlines = [d.due_on for d, _ in store.open_deadlines(s)]
+    assert "2024-03-04" in deadlines  # read from the DATES paragraph of 2023-27019
