@@ -398,6 +398,159 @@ def deadlines(
         out.print(f"Wrote {len(entries)} deadline(s) to {ics}", highlight=False)
 
 
+class DigestFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command("digest")
+def digest_cmd(
+    config_path: ConfigOpt = None,
+    since: Annotated[
+        str, typer.Option(help="start of the period: 7d (the last 7 days) or YYYY-MM-DD")
+    ] = "7d",
+    html_out: Annotated[
+        Path | None, typer.Option("--out", help="also write the HTML digest to this file")
+    ] = None,
+    deliver: Annotated[
+        bool, typer.Option("--send", help="send it to every enabled channel, in its format")
+    ] = False,
+    fmt: Annotated[
+        DigestFormat, typer.Option("--format", "-f", help="text or json")
+    ] = DigestFormat.text,
+) -> None:
+    """The digest of a period: top events, deadlines, rule-text changes, news, source health."""
+    from monitor.alerts import load_templates
+    from monitor.channels import channel_format, send
+    from monitor.digest import build_digest, period_start, render_digest
+
+    config = _config(config_path)
+    try:
+        start = period_start(since)
+    except ValueError as exc:
+        raise fail(f"--since: {exc}") from None
+    try:
+        templates = load_templates(config.alerting.templates_dir)
+        db = open_store(config.database_url)
+        with db.session() as session:
+            made = build_digest(session, config, start)
+        text = render_digest(templates, "text", made)
+        html = render_digest(templates, "email", made) if html_out else None
+    except (ConfigError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    if html is not None:
+        html_out.write_text(html.body, encoding="utf-8")
+        err.print(f"wrote {html_out}", highlight=False, markup=False, soft_wrap=True)
+    deliveries = []
+    for channel in (c for c in config.channels if c.enabled) if deliver else ():
+        url = channel.url.get_secret_value()
+        channel_fmt = channel_format(url, channel.format)
+        try:
+            rendered = render_digest(templates, channel_fmt, made)
+        except ConfigError as exc:
+            raise fail(str(exc)) from None
+        outcome = send(url, rendered.title, rendered.body, channel_fmt)  # errors come scrubbed
+        deliveries.append({"channel": channel.name, "format": channel_fmt, "ok": outcome.ok,
+                           "error": outcome.error})  # fmt: skip
+        line = "sent" if outcome.ok else f"failed: {outcome.error}"
+        err.print(f"{channel.name} ({channel_fmt}): {line}", highlight=False, markup=False,
+                  soft_wrap=True)  # fmt: skip
+    if deliver and not deliveries:
+        err.print("no enabled channels to send the digest to", highlight=False)
+    if fmt is DigestFormat.json:
+        sys.stdout.write(json.dumps({**made.to_json(), "title": text.title,
+                                     "deliveries": deliveries}, indent=2) + "\n")  # fmt: skip
+    else:
+        sys.stdout.write(text.body)
+    if any(not d["ok"] for d in deliveries):
+        raise typer.Exit(1)
+
+
+def _screen_rows(path: Path) -> list[tuple[str, str | None, str | None]]:
+    """(name, country, address) rows of a CSV: a `name` column, else the first one."""
+    import csv
+    import io
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise fail(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"{path}: cannot read names ({exc})") from None
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    except csv.Error as exc:
+        raise fail(f"{path}: not valid CSV ({exc})") from None
+    header = [c.strip().casefold() for c in rows[0]] if rows else []
+    cols = {"name": 0, "country": None, "address": None}
+    if {"name", "country", "address"} & set(header):
+        cols.update({k: header.index(k) for k in cols if k in header})
+        rows = rows[1:]
+
+    def cell(row: list[str], key: str) -> str | None:
+        i = cols[key]
+        return row[i].strip() or None if i is not None and i < len(row) else None
+
+    return [(n, cell(r, "country"), cell(r, "address")) for r in rows if (n := cell(r, "name"))]
+
+
+@app.command("screen")
+def screen_cmd(
+    name: Annotated[str | None, typer.Argument(help="the name to screen")] = None,
+    portfolio: Annotated[
+        Path | None, typer.Option(help="portfolio file or folder (default: the config's)")
+    ] = None,
+    config_path: ConfigOpt = None,
+    fmt: FormatOpt = Format.table,
+    names_file: Annotated[
+        Path | None,
+        typer.Option("--file", help="CSV of names: a `name` column (else the first), `country`"),
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option(help="the name's country (ISO code or name), to corroborate")
+    ] = None,
+    threshold: Annotated[
+        int | None, typer.Option(min=0, max=100, help="lowest score reported (default 88)")
+    ] = None,
+) -> None:
+    """Match names to portfolio customers (legal forms, pinyin, look-alikes) and say why."""
+    from rich.markup import escape
+
+    from monitor.screening import Screener
+
+    if name is None and names_file is None:
+        raise fail("give a NAME to screen, or --file names.csv")
+    if name is not None and names_file is not None:
+        raise fail("give a NAME or --file, not both")
+    config = _config(config_path) if portfolio is None or config_path else None
+    try:
+        chosen = load_portfolio(portfolio) if portfolio else config.portfolio
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    if not chosen.customers:
+        raise fail("the portfolio has no customers (give --portfolio or set portfolio:)")
+    rows = _screen_rows(names_file) if names_file else [(name, country, None)]
+    screener = Screener(chosen, **({} if threshold is None else {"threshold": threshold}))
+    results = [
+        screener.screen_json(query, country=where or country, address=address)
+        for query, where, address in rows
+    ]
+    if fmt is Format.json:
+        data = results if names_file else results[0]
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    table = Table()
+    for col in ("Query", "Customer", "Score", "Why"):
+        table.add_column(col)
+    for result in results:
+        if not result["matches"]:
+            table.add_row(escape(result["query"]), "-", "", "no match")
+        for m in result["matches"]:
+            table.add_row(escape(result["query"]), m["customer_id"], str(m["score"]),
+                          escape("\n".join(m["reasons"])))  # fmt: skip
+    out.print(table)
+
+
 def _load_records(path: Path) -> list[Document]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,467 @@
+"""The digest: what a period brought, in one message.
+
+`build_digest` reads the store (and never writes it: `monitor.store` is the only
+writer) for a period [since, until) of event times and gathers the top events by
+score with their reasons, the open deadlines of the next 30 days, the rule-text
+(eCFR) changes, the news stories, the sources in trouble and a few counts, as
+a plain `Digest` dataclass. `render_digest` turns it into a title and a body
+with the `digest.*` templates of the alert environment (HTML email, Slack
+mrkdwn, plain text), so a channel gets the digest in the format it reads best.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import jinja2
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.alerts import TEMPLATE_FILES, TITLE_TEMPLATE, Rendered
+from monitor.config import Config
+from monitor.deadlines import FR_ZONE, fr_today
+from monitor.document import Document
+from monitor.scoring import score_document
+from monitor.store import (
+    AlertRow,
+    DocumentRow,
+    EventRow,
+    SourceRow,
+    open_deadlines,
+    source_rows,
+    utcnow,
+)
+from monitor.yamlfile import ConfigError
+
+FAMILY = "digest"
+DOCUMENT_EVENTS = ("new_document", "document_changed", "deadline_changed")
+HEALTH_EVENTS = ("source_failing", "source_recovered")
+DEADLINE_DAYS = 30
+TOP = 10
+MAX_RULE_CHANGES = 50
+MAX_NEWS = 20
+_LOOKBACK = re.compile(r"^\s*(\d{1,4})\s*d\s*$", re.IGNORECASE)
+
+
+# --- the digest -----------------------------------------------------------------------
+
+
+@dataclass
+class EventItem:
+    """An event about a document, with the document's facts and why it scored."""
+
+    event_id: int
+    kind: str  # new_document, document_changed, deadline_changed
+    collection: str  # fr, ecfr, news
+    document_number: str
+    title: str
+    url: str | None
+    agency: str | None
+    publication_date: str | None
+    score: int
+    severity: str
+    relevant: bool
+    reasons: list[dict[str, Any]]  # {"component", "points", "detail"}
+    abstract: str | None
+    what: str  # "New rule", "Changed: title, abstract", "Comments deadline moved to ..."
+    at: str  # when the event was recorded (ISO, UTC)
+
+
+@dataclass
+class DeadlineItem:
+    kind: str  # comments, effective, compliance
+    due: str
+    days_left: int
+    document_number: str
+    title: str
+    url: str | None
+    score: int
+    severity: str
+
+
+@dataclass
+class RuleChange:
+    """A section of regulatory text added or changed, for a one-line mention."""
+
+    label: str  # 15 CFR 744.23
+    title: str
+    url: str | None
+    change: str  # added, changed
+    added_lines: int
+    removed_lines: int
+    version_date: str | None
+    score: int
+    severity: str
+
+
+@dataclass
+class NewsItem:
+    title: str
+    url: str | None
+    publisher: str | None
+    related: list[str]
+    publication_date: str | None
+    score: int
+    severity: str
+    relevant: bool
+
+
+@dataclass
+class FailingSource:
+    name: str
+    kind: str
+    failures: int
+    last_error: str | None
+    failing_since: str | None
+    last_success: str | None
+
+
+@dataclass
+class HealthNote:
+    kind: str  # source_failing, source_recovered
+    source: str
+    at: str
+    failures: int | None
+    error: str | None
+
+
+@dataclass
+class Counts:
+    documents_seen: int  # seen by a poll in the period (or since)
+    documents_new: int  # first seen in the period
+    documents_total: int  # stored before the period ended
+    events: int
+    relevant_events: int
+    alerts: dict[str, int]  # alerts written in the period, by status: sent, pending, failed
+
+
+@dataclass
+class Digest:
+    since: datetime
+    until: datetime
+    today: str  # the US Eastern date the deadlines window starts
+    deadlines_until: str
+    threshold: int
+    top: list[EventItem]
+    top_total: int  # document events in the period (top holds the first few)
+    relevant_total: int  # of which at or above the alert threshold
+    deadlines: list[DeadlineItem]
+    rule_changes: list[RuleChange]
+    rule_changes_total: int
+    news: list[NewsItem]
+    news_total: int
+    failing_sources: list[FailingSource]
+    health_events: list[HealthNote]
+    sources_total: int
+    counts: Counts
+
+    @property
+    def period(self) -> str:
+        """The period in US Eastern time, e.g. `2025-01-06 08:00 to 2025-01-13 08:00 ET`."""
+        return f"{_eastern(self.since)} to {_eastern(self.until)} ET"
+
+    @property
+    def span(self) -> str:
+        """The period's dates only, for a title."""
+        start, end = self.since.astimezone(FR_ZONE), self.until.astimezone(FR_ZONE)
+        return f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["since"] = self.since.isoformat(timespec="seconds")
+        data["until"] = self.until.isoformat(timespec="seconds")
+        data["period"] = self.period
+        return data
+
+
+def _eastern(moment: datetime) -> str:
+    return moment.astimezone(FR_ZONE).strftime("%Y-%m-%d %H:%M")
+
+
+def eastern(value: str | None, default: str = "-") -> str:
+    """An ISO time of the digest as templates show it: `2025-01-13 08:00 ET`."""
+    return f"{_eastern(datetime.fromisoformat(value))} ET" if value else default
+
+
+def period_start(value: str, now: datetime | None = None) -> datetime:
+    """`7d`: exactly 7 days before now; `2025-01-06`: midnight US Eastern that day."""
+    now = now or utcnow()
+    match = _LOOKBACK.match(value)
+    if match:
+        return now - timedelta(days=int(match.group(1)))
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(
+            f"expected a date (YYYY-MM-DD) or a lookback like 7d, got {value!r}"
+        ) from None
+    return datetime.combine(day, time(0), tzinfo=FR_ZONE)
+
+
+# --- read-only queries ----------------------------------------------------------------
+
+
+def events_between(
+    session: Session, since: datetime, until: datetime, kinds: tuple[str, ...]
+) -> list[tuple[EventRow, DocumentRow | None]]:
+    """Events of these kinds recorded in [since, until), with their documents."""
+    query = (
+        select(EventRow, DocumentRow)
+        .outerjoin(DocumentRow, DocumentRow.id == EventRow.document_id)
+        .where(EventRow.created_at >= since, EventRow.created_at < until, EventRow.kind.in_(kinds))
+        .order_by(EventRow.id)
+    )
+    return [(event, doc) for event, doc in session.execute(query)]
+
+
+def period_counts(session: Session, since: datetime, until: datetime) -> Counts:
+    """Documents, events and alerts of the period (a read, nothing more)."""
+
+    def count(query: Any) -> int:
+        return session.scalar(query) or 0
+
+    documents = select(func.count()).select_from(DocumentRow)
+    events = select(func.count()).select_from(EventRow)
+    in_period = (EventRow.created_at >= since, EventRow.created_at < until)
+    alerts = (
+        select(AlertRow.status, func.count())
+        .where(AlertRow.created_at >= since, AlertRow.created_at < until)
+        .group_by(AlertRow.status)
+    )
+    by_status = {status: n for status, n in session.execute(alerts)}
+    return Counts(
+        documents_seen=count(documents.where(
+            DocumentRow.last_seen_at >= since, DocumentRow.first_seen_at < until
+        )),
+        documents_new=count(documents.where(
+            DocumentRow.first_seen_at >= since, DocumentRow.first_seen_at < until
+        )),
+        documents_total=count(documents.where(DocumentRow.first_seen_at < until)),
+        events=count(events.where(*in_period)),
+        relevant_events=count(events.where(*in_period, EventRow.relevant.is_(True))),
+        alerts={k: by_status.get(k, 0) for k in ("sent", "pending", "failed")},
+    )  # fmt: skip
+
+
+# --- building ---------------------------------------------------------------------------
+
+
+def build_digest(
+    session: Session,
+    config: Config,
+    since: datetime,
+    until: datetime | None = None,
+    *,
+    top: int = TOP,
+) -> Digest:
+    """Everything the digest says about [since, until) (until: now), read from the store."""
+    until = until or utcnow()
+    if since >= until:
+        raise ValueError(f"empty period: {since.isoformat()} is not before {until.isoformat()}")
+    rows = events_between(session, since, until, DOCUMENT_EVENTS)
+    items = [_event_item(event, doc) for event, doc in rows if doc is not None]
+    ranked = sorted(
+        items,
+        key=lambda i: (not i.relevant, -i.score, _negated_date(i.publication_date), i.event_id),
+    )
+    rules = [_rule_change(e, d) for e, d in rows if d is not None and d.key.startswith("ecfr:")]
+    rules.sort(key=lambda r: (-r.score, _section_order(r.label)))
+    news = [_news_item(e, d) for e, d in rows if d is not None and d.key.startswith("news:")]
+    news.sort(key=lambda n: (not n.relevant, -n.score, _negated_date(n.publication_date)))
+
+    today = fr_today(until)
+    horizon = today + timedelta(days=DEADLINE_DAYS)
+    deadlines = []
+    for deadline, doc_row in open_deadlines(session, today.isoformat(), horizon.isoformat()):
+        doc = doc_row.document
+        score = score_document(
+            doc,
+            config.portfolio,
+            threshold=config.scoring.threshold,
+            weights=config.scoring.weights,
+        )
+        if score.relevant:
+            due = date.fromisoformat(deadline.due_on)
+            deadlines.append(DeadlineItem(
+                kind=deadline.kind, due=deadline.due_on, days_left=(due - today).days,
+                document_number=doc.document_number, title=_title(doc), url=doc.url,
+                score=score.score, severity=score.severity,
+            ))  # fmt: skip
+
+    configured = {s.name for s in config.sources}
+    states = source_rows(session)
+    failing = [
+        _failing(row)
+        for row in states.values()
+        if row.consecutive_failures and row.name in configured
+    ]
+    failing.sort(key=lambda s: (-s.failures, s.name))
+    health = [_health(event) for event, _ in events_between(session, since, until, HEALTH_EVENTS)]
+    return Digest(
+        since=since,
+        until=until,
+        today=today.isoformat(),
+        deadlines_until=horizon.isoformat(),
+        threshold=config.scoring.threshold,
+        top=ranked[:top],
+        top_total=len(ranked),
+        relevant_total=sum(i.relevant for i in ranked),
+        deadlines=deadlines,
+        rule_changes=rules[:MAX_RULE_CHANGES],
+        rule_changes_total=len(rules),
+        news=news[:MAX_NEWS],
+        news_total=len(news),
+        failing_sources=failing,
+        health_events=health,
+        sources_total=len([s for s in config.sources if s.enabled]),
+        counts=period_counts(session, since, until),
+    )
+
+
+KIND_LABEL = {"news": "news story", "ecfr": "CFR text"}
+
+
+def _title(doc: Document) -> str:
+    return " ".join((doc.title or doc.document_number).split())
+
+
+def _event_item(event: EventRow, row: DocumentRow) -> EventItem:
+    doc = row.document
+    return EventItem(
+        event_id=event.id,
+        kind=event.kind,
+        collection=doc.collection,
+        document_number=doc.document_number,
+        title=_title(doc),
+        url=doc.url,
+        agency=doc.agency_names[-1] if doc.agency_names else None,
+        publication_date=_iso(doc.publication_date),
+        score=event.score,
+        severity=event.severity,
+        relevant=event.relevant,
+        reasons=list(event.reasons or []),
+        abstract=" ".join(doc.abstract.split()) if doc.abstract else None,
+        what=_what(event, doc),
+        at=_iso(event.created_at),
+    )
+
+
+def _what(event: EventRow, doc: Document) -> str:
+    kind = (doc.type or KIND_LABEL.get(doc.collection, "document")).lower()
+    payload = event.payload or {}
+    if event.kind == "deadline_changed":
+        before = ", ".join(payload.get("before") or []) or "?"
+        return (
+            f"{str(payload.get('deadline', 'comments')).capitalize()} deadline moved to "
+            f"{payload.get('after')} (was {before}) by {payload.get('by')}"
+        )
+    if event.kind == "document_changed":
+        fields = ", ".join(sorted((payload.get("changes") or {}).keys()))
+        return f"Changed {kind}" + (f": {fields}" if fields else "")
+    return f"New {kind}"
+
+
+def _diff_size(payload: dict) -> tuple[int, int]:
+    """Lines added and removed in an event's text diff (0, 0 when there is none)."""
+    change = (payload.get("changes") or {}).get("text")
+    if isinstance(change, dict) and "diff" in change:
+        lines = change["diff"].splitlines()
+    elif isinstance(change, list) and len(change) == 2:
+        before, after = ((v or "").splitlines() for v in change)
+        return len(set(after) - set(before)), len(set(before) - set(after))
+    else:
+        return 0, 0
+    added = sum(1 for line in lines if line.startswith("+") and not line.startswith("+++"))
+    removed = sum(1 for line in lines if line.startswith("-") and not line.startswith("---"))
+    return added, removed
+
+
+def _rule_change(event: EventRow, row: DocumentRow) -> RuleChange:
+    doc = row.document
+    added, removed = _diff_size(event.payload or {})
+    if event.kind == "new_document" and not added:
+        added = len((doc.text or "").splitlines())
+    return RuleChange(
+        label=doc.document_number,
+        title=_title(doc),
+        url=doc.url,
+        change="added" if event.kind == "new_document" else "changed",
+        added_lines=added,
+        removed_lines=removed,
+        version_date=_iso(doc.version_date),
+        score=event.score,
+        severity=event.severity,
+    )
+
+
+def _news_item(event: EventRow, row: DocumentRow) -> NewsItem:
+    doc = row.document
+    return NewsItem(
+        title=_title(doc),
+        url=doc.url,
+        publisher=doc.publisher,
+        related=list(doc.related),
+        publication_date=_iso(doc.publication_date),
+        score=event.score,
+        severity=event.severity,
+        relevant=event.relevant,
+    )
+
+
+def _failing(row: SourceRow) -> FailingSource:
+    return FailingSource(
+        name=row.name,
+        kind=row.kind,
+        failures=row.consecutive_failures,
+        last_error=row.last_error,
+        failing_since=_iso(row.failing_since),
+        last_success=_iso(row.last_success_at),
+    )
+
+
+def _health(event: EventRow) -> HealthNote:
+    payload = event.payload or {}
+    return HealthNote(
+        kind=event.kind,
+        source=str(payload.get("source", "?")),
+        at=_iso(event.created_at) or "",
+        failures=payload.get("failures"),
+        error=payload.get("error"),
+    )
+
+
+def _section_order(label: str) -> list[Any]:
+    """`15 CFR 744.9` before `15 CFR 744.23`: numbers compare as numbers."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", label)]
+
+
+def _negated_date(value: str | None) -> int:
+    """Newest first inside a score: an ISO date as a negative day number."""
+    return -date.fromisoformat(value).toordinal() if value else 0
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return value.isoformat() if value is not None else None
+
+
+# --- rendering ------------------------------------------------------------------------
+
+
+def render_digest(env: jinja2.Environment, fmt: str, digest: Digest) -> Rendered:
+    """The digest's title and its body in one channel format (email, slack, text)."""
+    body_name = TEMPLATE_FILES[fmt].format(family=FAMILY)
+    context = {"digest": digest, "eastern": eastern}
+    try:
+        title = env.get_template(TITLE_TEMPLATE.format(family=FAMILY)).render(context)
+        body = env.get_template(body_name).render(context)
+    except jinja2.TemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        where = body_name + (f":{line}" if line else "")
+        raise ConfigError(f"template {where}: {exc}") from None
+    return Rendered(title=" ".join(title.split()), body=body.strip() + "\n", format=fmt)
