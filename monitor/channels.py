@@ -8,19 +8,32 @@ secrets out of every error it returns.
 `outbox://PATH` is registered as an apprise schema exactly like any custom
 plugin: each notification is appended as one JSON line to PATH (the offline
 demo and the tests read it).
+
+Two limits of the services are respected here. A Slack-format message is kept
+within SLACK_TEXT_LIMIT characters by `fit_slack` (our own summary line says
+what was left out), and apprise is told `overflow=truncate` for it, never
+`split`: a split message is several posts, and a retry after a failed later
+part would post the earlier parts again. A service answering HTTP 429 gets its
+`Retry-After` honoured: `Delivery.retry_after` tells the outbox not to try
+again sooner.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import json
+import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import apprise
 from apprise.decorators import notify
+from requests.adapters import HTTPAdapter
 
 from monitor.redact import scrub
 
@@ -106,26 +119,149 @@ def channel_format(url: str, configured: str) -> str:
     return "text"
 
 
+# Slack asks clients to keep a message's text within 4,000 characters (it truncates
+# at 40,000; apprise's own Slack limit is 35,000). Mattermost's apprise limit is
+# the same 4,000, title included.
+SLACK_TEXT_LIMIT = 4000
+RATE_LIMIT_DEFAULT = 60.0  # seconds to wait after a 429 that gave no Retry-After
+RATE_LIMIT_MAX = 86400.0  # a Retry-After beyond a day is read as a day
+_RATE_LIMITED = re.compile(r"error=429\b|\bHTTP 429\b|\bToo Many Requests\b", re.IGNORECASE)
+
+
 @dataclass
 class Delivery:
     ok: bool
     error: str | None = None
+    retry_after: float | None = None  # seconds: the service rate-limited us (HTTP 429)
+
+
+def fit_slack(title: str, body: str, limit: int = SLACK_TEXT_LIMIT) -> str:
+    """The body, shortened so title and body fit in `limit` characters.
+
+    The head is kept up to a line break, then one summary line saying how much
+    was left out, then the body's last line (the templates end with the link to
+    the full document). A body that fits is returned unchanged.
+    """
+    budget = limit - len(title) - 2  # apprise may join title and body with CRLF
+    if len(body) <= budget:
+        return body
+    text = body.rstrip("\n")
+    head, _, tail = text.rpartition("\n")
+    if not head or len(tail) > budget // 4:
+        head, tail = text, ""
+    total = len(text)
+    # the summary's own length depends on the numbers in it: reserve room generously
+    room = max(budget - len(tail) - len(_summary(total, total)) - 3, 0)  # 3 line breaks
+    cut = head[:room]
+    newline = cut.rfind("\n")
+    if newline >= room * 3 // 4:
+        cut = cut[:newline]
+    else:  # no line break near the end: do not leave half a <link|text> or &amp;
+        if cut.rfind("<") > cut.rfind(">"):
+            cut = cut[: cut.rfind("<")]
+        if cut.rfind("&") > max(cut.rfind(";"), len(cut) - 6):
+            cut = cut[: cut.rfind("&")]
+    cut = cut.rstrip()
+    left_out = total - len(cut) - len(tail)
+    lines = [cut, _summary(left_out, total)] + ([tail] if tail else [])
+    return "\n".join(lines) + "\n"
+
+
+def _summary(left_out: int, total: int) -> str:
+    return f"_… shortened to fit Slack: {left_out:,} of {total:,} characters left out_"
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A Retry-After header (seconds or an HTTP date) as seconds from now; None if unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return min(float(value), RATE_LIMIT_MAX)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(seconds, 0.0), RATE_LIMIT_MAX)
+
+
+# apprise logs a 429 ("error=429") but not the response's Retry-After header. While
+# `send` runs, every HTTP response requests builds is seen here and a 429's
+# Retry-After noted in the list of the current context (apprise runs a service in
+# a worker thread with a copy of the caller's context, so the list is shared).
+# Outside `send` the context holds None and nothing is recorded or changed.
+_rate_limits: contextvars.ContextVar[list[float | None] | None] = contextvars.ContextVar(
+    "regmonitor_rate_limits", default=None
+)
+
+
+def _observe_rate_limits() -> None:
+    original = HTTPAdapter.build_response
+    if getattr(original, "_regmonitor_observer", False):
+        return
+
+    @functools.wraps(original)
+    def build_response(self, req, resp):
+        response = original(self, req, resp)
+        seen = _rate_limits.get()
+        if seen is not None and response.status_code == 429:
+            seen.append(retry_after_seconds(response.headers.get("Retry-After")))
+        return response
+
+    build_response._regmonitor_observer = True  # type: ignore[attr-defined]
+    HTTPAdapter.build_response = build_response
+
+
+_observe_rate_limits()
+
+
+def apprise_service(url: str, fmt: str):
+    """The apprise service for a URL; a Slack-format one truncates rather than splits."""
+    service = apprise.Apprise.instantiate(url)
+    if service is None or fmt != "slack":
+        return service
+    query = urlsplit(url.replace("#", "%23")).query
+    if "overflow" not in dict(parse_qsl(query)):  # an explicit ?overflow= in the URL wins
+        service.overflow_mode = apprise.OverflowMode.TRUNCATE
+    return service
 
 
 def send(url: str, title: str, body: str, fmt: str, timeout: float = 60.0) -> Delivery:
-    """One apprise notify call; an error comes back scrubbed of the URL's secrets."""
+    """One apprise notify call; an error comes back scrubbed of the URL's secrets.
+
+    A Slack-format body is fitted to SLACK_TEXT_LIMIT first. When the service
+    answered HTTP 429, `retry_after` is its Retry-After (RATE_LIMIT_DEFAULT if
+    it gave none).
+    """
+    service = apprise_service(url, fmt)
     sender = apprise.Apprise()
-    if not sender.add(url):
+    if service is None or not sender.add(service):
         return Delivery(False, "apprise rejected the channel URL")
-    result = sender.notify(
-        body=body,
-        title=title,
-        body_format=BODY_FORMAT[fmt],
-        timeout=timeout,
-    )
+    if fmt == "slack":
+        body = fit_slack(title, body)
+    seen: list[float | None] = []
+    token = _rate_limits.set(seen)
+    try:
+        result = sender.notify(
+            body=body,
+            title=title,
+            body_format=BODY_FORMAT[fmt],
+            timeout=timeout,
+        )
+    finally:
+        _rate_limits.reset(token)
     if result:
         return Delivery(True)
     messages = [e.message for e in result.logs() if e.level in ("ERROR", "WARNING")]
     error = "; ".join(dict.fromkeys(" ".join(m.split()) for m in messages))
     error = error or f"apprise reported {result.status.name}"
-    return Delivery(False, scrub(error, secrets_of(url))[:1000])
+    error = scrub(error, secrets_of(url))[:900]
+    if not seen and not any(_RATE_LIMITED.search(m) for m in messages):
+        return Delivery(False, error)
+    given = [s for s in seen if s is not None]
+    retry_after = max(given) if given else RATE_LIMIT_DEFAULT
+    note = f"rate limited (HTTP 429): next try in {retry_after:.0f} s at the earliest"
+    return Delivery(False, f"{error}; {note}", retry_after)

@@ -551,6 +551,215 @@ def screen_cmd(
     out.print(table)
 
 
+alerts_app = typer.Typer(
+    help="The outbox: list alerts (monitor alerts), re-queue failed ones (monitor alerts retry).",
+    add_completion=False,
+)
+app.add_typer(alerts_app, name="alerts")
+
+
+def _alert_row(alert: Any, event: Any, doc: Any, secrets: list[str]) -> dict[str, Any]:
+    from monitor.redact import scrub
+
+    payload = event.payload or {}
+    title = doc.title if doc is not None else None
+    if doc is None and payload.get("source"):
+        title = f"source {payload['source']}"
+    return {
+        "id": alert.id,
+        "created": _when(alert.created_at),
+        "channel": alert.channel,
+        "status": alert.status,
+        "attempts": alert.attempts,
+        "last_error": scrub(alert.last_error, secrets) if alert.last_error else None,
+        "next_attempt": _when(alert.next_attempt_at) if alert.status == "pending" else None,
+        "sent_at": _when(alert.sent_at),
+        "event_id": event.id,
+        "event_kind": event.kind,
+        "severity": event.severity,
+        "document_number": doc.document_number if doc is not None else None,
+        "title": title,
+    }
+
+
+@alerts_app.callback(invoke_without_command=True)
+def alerts_list(
+    ctx: typer.Context,
+    config_path: ConfigOpt = None,
+    failed: Annotated[bool, typer.Option("--failed", help="only failed alerts")] = False,
+    pending: Annotated[bool, typer.Option("--pending", help="only pending alerts")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """List the outbox, newest first: channel, status, attempts, last error, event, document."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.markup import escape
+
+    from monitor.channels import secrets_of
+    from monitor.store import list_alerts
+
+    config = _config(config_path)
+    statuses = [name for name, on in (("failed", failed), ("pending", pending)) if on]
+    secrets = [s for c in config.channels for s in secrets_of(c.url.get_secret_value())]
+    db = open_store(config.database_url)
+    with db.session() as session:
+        rows = [_alert_row(*found, secrets) for found in list_alerts(session, statuses or None)]
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        return
+    if not rows:
+        out.print("No alerts" + (f" ({' or '.join(statuses)})" if statuses else "") + ".")
+        return
+    table = Table(title=f"Alerts ({len(rows)}), newest first", title_justify="left")
+    for col in ("ID", "Created", "Channel", "Status", "Tries", "Last error", "Event", "Number"):
+        table.add_column(col, no_wrap=col in ("ID", "Created", "Status", "Tries", "Number"))
+    table.add_column("Title", ratio=2)
+    style = {"sent": "green", "pending": "yellow", "failed": "red"}
+    for r in rows:
+        status = f"[{style.get(r['status'], '')}]{r['status']}[/]"
+        table.add_row(
+            str(r["id"]), r["created"] or "", escape(r["channel"]), status, str(r["attempts"]),
+            escape(r["last_error"] or ""), r["event_kind"], r["document_number"] or "",
+            escape(r["title"] or ""),
+        )  # fmt: skip
+    out.print(table)
+
+
+@alerts_app.command("retry")
+def alerts_retry(
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="alert IDs, as `monitor alerts` lists them")
+    ] = None,
+    all_failed: Annotated[bool, typer.Option("--all-failed", help="every failed alert")] = False,
+    config_path: ConfigOpt = None,
+) -> None:
+    """Re-queue failed alerts (attempts kept), then deliver every alert that is due."""
+    from monitor.alerts import load_templates
+    from monitor.pipeline import deliver_due
+    from monitor.store import list_alerts, requeue
+
+    if not ids and not all_failed:
+        raise fail("give alert IDs, or --all-failed")
+    if ids and all_failed:
+        raise fail("give alert IDs or --all-failed, not both")
+    config = _config(config_path)
+    try:
+        templates = load_templates(config.alerting.templates_dir)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    db = open_store(config.database_url)
+    notes = []
+    with db.session() as session:
+        if ids:
+            known = {a.id: a for a, _, _ in list_alerts(session, ids=ids)}
+            missing = [str(i) for i in dict.fromkeys(ids) if i not in known]
+            if missing:
+                raise fail(f"no alert with ID {', '.join(missing)} (see monitor alerts)")
+            for alert in (known[i] for i in dict.fromkeys(ids)):
+                if alert.status == "sent":
+                    notes.append(f"alert {alert.id} was sent already: not sent again")
+                elif alert.status == "pending":
+                    notes.append(f"alert {alert.id} is pending already: it goes when due "
+                                 f"({_when(alert.next_attempt_at)})")  # fmt: skip
+        requeued = [(row.id, row.channel) for row in requeue(session, ids or None)]
+        session.commit()
+    enabled = {c.name for c in config.channels if c.enabled}
+    for alert_id, channel in requeued:
+        gone = "" if channel in enabled else f"; channel {channel} is not enabled: it waits"
+        notes.append(f"alert {alert_id} re-queued{gone}")
+    for note in notes:
+        err.print(note, highlight=False, markup=False, soft_wrap=True)
+    report = CheckReport()
+    deliver_due(db, config, templates, report)
+    out.print(
+        f"Re-queued {len(requeued)}. Delivered what was due: {report.sent} sent, "
+        f"{report.pending} pending retry, {report.failed} failed.",
+        highlight=False,
+    )
+    if report.pending or report.failed:
+        raise typer.Exit(1)
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    html = "html"
+    json = "json"
+
+
+@app.command("diff")
+def diff_cmd(
+    old: Annotated[
+        Path | None, typer.Argument(help="old version: FR XML, eCFR XML, CSL CSV or plain text")
+    ] = None,
+    new: Annotated[Path | None, typer.Argument(help="new version, in the same kind")] = None,
+    doc: Annotated[
+        str | None,
+        typer.Option(
+            "--doc", help="the two latest stored versions of a document, e.g. 'ecfr:15 CFR 744.23'"
+        ),
+    ] = None,
+    config_path: ConfigOpt = None,
+    fmt: Annotated[
+        DiffFormat, typer.Option("--format", "-f", help="text, html or json")
+    ] = DiffFormat.text,
+) -> None:
+    """What changed, by CFR paragraph label (moves, word-level detail) and Entity List entry."""
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    from monitor.diff import DiffInputError, diff_loaded, load_document, load_path
+    from monitor.store import DocumentRow, document_versions
+
+    try:
+        if doc is None:
+            if old is None or new is None:
+                raise fail("give two files, OLD NEW, or --doc KEY")
+            result = diff_loaded(load_path(old), load_path(new))
+        else:
+            if old is not None or new is not None:
+                raise fail("give two files, OLD NEW, or --doc KEY, not both")
+            url = _config(config_path).database_url
+            path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+            if path is not None and not path.startswith(":memory:") and not Path(path).exists():
+                raise fail(f"unknown document key {doc!r}: the store is empty (run monitor check)")
+            engine = create_engine(url)  # read only: no migration, no pragma that writes
+            try:
+                with Session(engine) as session:
+                    row = session.scalar(select(DocumentRow).where(DocumentRow.key == doc))
+                    if row is None:  # "15 CFR 744.23" for "ecfr:15 CFR 744.23", when unique
+                        same = select(DocumentRow).where(DocumentRow.document_number == doc)
+                        found = list(session.scalars(same.limit(2)))
+                        row = found[0] if len(found) == 1 else None
+                    if row is None:
+                        raise fail(
+                            f"unknown document key {doc!r} (keys look like "
+                            "'ecfr:15 CFR 744.23' or 'fr:2024-25445')"
+                        )
+                    versions = document_versions(session, row.id)[-2:]
+                    key = row.key
+            except SQLAlchemyError as exc:
+                first = " ".join(str(exc).split("\n")[0].split())
+                raise fail(f"cannot read the store: {first}") from None
+            finally:
+                engine.dispose()
+            if len(versions) < 2:
+                raise fail(f"{key}: only one stored version; nothing to compare yet")
+            sides = [
+                load_document(Document.model_validate(v.data), f"{key} (seen {_when(v.seen_at)})")
+                for v in versions
+            ]
+            result = diff_loaded(*sides)
+    except DiffInputError as exc:
+        raise fail(str(exc)) from None
+    if fmt is DiffFormat.json:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+    elif fmt is DiffFormat.html:
+        sys.stdout.write(result.render_html())
+    else:
+        sys.stdout.write(result.render_text())
+
+
 def _load_records(path: Path) -> list[Document]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -412,5 +412,6 @@ def deliver_one(
             delivery.error or "unknown error",
             config.alerting.max_attempts,
             config.alerting.retry_backoff,
+            retry_after=delivery.retry_after,
         )
     return delivery.ok

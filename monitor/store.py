@@ -493,10 +493,59 @@ def mark_sent(row: AlertRow) -> None:
     row.attempts += 1
 
 
-def mark_attempt_failed(row: AlertRow, error: str, max_attempts: int, backoff: float) -> None:
+def mark_attempt_failed(
+    row: AlertRow,
+    error: str,
+    max_attempts: int,
+    backoff: float,
+    retry_after: float | None = None,
+) -> None:
+    """Count a failed attempt; the next waits for the backoff, and at least `retry_after` s."""
     row.attempts += 1
     row.last_error = error
     if row.attempts >= max_attempts:
         row.status = "failed"
     else:
-        row.next_attempt_at = utcnow() + timedelta(seconds=backoff * 2 ** (row.attempts - 1))
+        delay = backoff * 2 ** (row.attempts - 1)
+        if retry_after is not None:  # the service asked us to wait (HTTP 429 Retry-After)
+            delay = max(delay, retry_after)
+        row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+
+
+def list_alerts(
+    session: Session,
+    statuses: list[str] | None = None,
+    ids: list[int] | None = None,
+) -> list[tuple[AlertRow, EventRow, DocumentRow | None]]:
+    """Outbox rows with their events and documents, newest first; optionally filtered."""
+    query = (
+        select(AlertRow, EventRow, DocumentRow)
+        .join(EventRow, EventRow.id == AlertRow.event_id)
+        .outerjoin(DocumentRow, DocumentRow.id == EventRow.document_id)
+    )
+    if statuses:
+        query = query.where(AlertRow.status.in_(statuses))
+    if ids is not None:
+        query = query.where(AlertRow.id.in_(ids))
+    query = query.order_by(AlertRow.created_at.desc(), AlertRow.id.desc())
+    return [(alert, ev, doc) for alert, ev, doc in session.execute(query)]
+
+
+def requeue(
+    session: Session,
+    ids: list[int] | None = None,
+    now: datetime | None = None,
+) -> list[AlertRow]:
+    """Make failed alerts pending and due now (all of them, or those of `ids`).
+
+    Attempts and the last error stay, so the history is kept; a pending or sent
+    alert is left alone (a sent one is never sent again).
+    """
+    query = select(AlertRow).where(AlertRow.status == "failed")
+    if ids is not None:
+        query = query.where(AlertRow.id.in_(ids))
+    rows = list(session.scalars(query.order_by(AlertRow.id)))
+    for row in rows:
+        row.status, row.next_attempt_at = "pending", now or utcnow()
+    session.flush()
+    return rows

@@ -1,0 +1,1254 @@
+"""Diffs of rule texts, keyed by CFR paragraph label, and of Entity List versions.
+
+The way eRegs' regulations-parser diffs a regulation tree: each side is a list of
+`Unit`s (a section, a paragraph label such as "(a)(3)", and its text), and the diff
+says per label what was added, modified or deleted. Text without a label (a
+preamble line, a note, a table row) is compared as a sequence of lines inside its
+section. On top of that:
+
+- **normalised before comparing**: Unicode NFC; soft hyphens and zero-width
+  characters dropped; typographic quotes, dashes and ellipses as ASCII; end-of-line
+  hyphenation ("semi-\\nconductor") and hyphens inside words ignored; whitespace
+  collapsed. A reflowed, re-spaced or re-quoted paragraph is no change, and a run of
+  unlabelled lines that only breaks differently ("a\\nb" vs "a b") is none either;
+- **moved paragraphs**: a paragraph whose text (without its leading label) leaves one
+  label or position and appears, unchanged, at another (a redesignation, a paragraph
+  moved to another section) is reported as moved, not as a deletion and an addition;
+- **section-aware**: a section present on one side only is "added" or "removed" as a
+  whole, and changes are grouped by section;
+- **word-level detail** for a modified paragraph (difflib on word tokens).
+
+Inputs: a mapping label -> text (`units_from_mapping`: "15 CFR 744.23(a)(3)" ->
+text, as `monitor.fedreg_xml` names paragraphs), a parsed Federal Register XML file
+(`units_from_fr`), an eCFR XML part or stored eCFR `Document` (its text split into
+paragraphs by their labels, `units_from_document`), or plain text (`units_from_text`).
+Entity List data (a Consolidated Screening List CSV, or FR XML with Supplement No. 4
+tables) is diffed entry by entry with `monitor.entities.diff_entries`.
+
+Renders: `TextDiff.render_text()` (unified-style text with `[-old-]{+new+}` word
+marks), `render_html()` (inline `<ins>`/`<del>`, built by an autoescaping Jinja2
+template), `summary()` ("§744.23(a)(3) revised; 2 paragraphs added; 1 moved;
+3 Entity List entries added: China 2, Taiwan 1") and `to_json()`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import re
+import unicodedata
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from monitor.fedreg_xml import DEPTH, candidates, int_to_roman
+
+if TYPE_CHECKING:  # pragma: no cover
+    from monitor.document import Document
+    from monitor.entities import EntityDiff, EntityEntry
+
+
+class DiffInputError(ValueError):
+    """An input that cannot be diffed (missing, unknown format, malformed): one line."""
+
+
+# --- normalisation --------------------------------------------------------------------
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_TYPOGRAPHIC = str.maketrans(
+    {
+        "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
+        "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"',
+        "‐": "-", "‑": "-", "‒": "-", "−": "-",
+        "–": " - ", "—": " - ", "―": " - ",
+        "…": "...",
+    }
+)  # fmt: skip
+_WORD_HYPHEN = re.compile(r"(?<=\w)-(?:[ \t]*\r?\n\s*)?(?=\w)")  # "end-user", "semi-\nconductor"
+_DASHES = re.compile(r"\s*-{2,}\s*")  # "a--b", "a -- b": the same dash as "a — b"
+_SECTION_SIGN = re.compile(r"§\s+")
+
+
+def clean(text: str) -> str:
+    """Text as shown: NFC, invisible characters dropped, end-of-line hyphenation
+    joined (the hyphen kept), whitespace collapsed."""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = re.sub(r"(?<=\w)([-‐‑])[ \t]*\r?\n\s*(?=\w)", r"\1", text)
+    return " ".join(text.split())
+
+
+def normalise(text: str) -> str:
+    """The comparison key of a text: typographic quotes and dashes as ASCII, soft
+    hyphens, end-of-line hyphenation, hyphens inside words and whitespace folded.
+    Case and every other character count."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text).translate(_INVISIBLE).translate(_TYPOGRAPHIC)
+        if "§" in text:
+            text = _SECTION_SIGN.sub("§", text)
+    if "-" in text:
+        text = _WORD_HYPHEN.sub("", text)
+        if "--" in text or " -" in text:
+            text = _DASHES.sub(" - ", text)
+    return " ".join(text.split())
+
+
+# --- paragraph labels -----------------------------------------------------------------
+
+_MARK = r"\((?:\d{1,3}|[a-z]{1,4}|[A-Z]{1,2})\)"
+_LEAD = re.compile(rf"^\s*((?:{_MARK}\s*)+)")
+_TOKEN = re.compile(r"\(([^)]+)\)")
+# "15 CFR 744.23(a)(3)", "15 CFR 744.23(a)#p2", "Supp. 4 to Part 744"
+_IDENT = re.compile(rf"^(?P<section>.*?)(?P<label>(?:{_MARK})+)?(?:#p(?P<n>\d+))?$", re.S)
+
+Level = tuple[str, str, int]  # kind, token, ordinal
+
+
+def _score(kind: str, ordinal: int, stack: list[Level | None]) -> float:
+    depth = DEPTH[kind]
+    if depth < len(stack):
+        level = stack[depth]
+        if level is None:
+            return 1.0
+        if ordinal == level[2] + 1:
+            return 3.0
+        return 1.0 if ordinal > level[2] else 0.1
+    if depth == len(stack):
+        return 3.0 if ordinal == 1 else 0.5
+    return 0.2 if not stack else 0.05
+
+
+def _choose(token: str, stack: list[Level | None], lookahead: str | None) -> Level | None:
+    """The level a marker stands for after the labels in `stack` (the CFR hierarchy
+    (a) > (1) > (i) > (A) > italic (1) > italic (i), italics lost in plain text)."""
+    options = candidates(token)
+    if len(stack) >= 4:  # below (A): "(1)" and "(i)" may be the italic levels
+        options += [o for o in candidates(token, italic=True) if o not in options]
+    if not options:
+        return None
+    scored = sorted(
+        ((_score(k, n, stack), -DEPTH[k], k, n) for k, n in options),
+        reverse=True,
+    )
+    best = scored[0]
+    if len(scored) > 1 and scored[1][0] == best[0]:
+        # "(i)" after "(h)(3)": a letter, unless the next marker is "(ii)"
+        roman = next((s for s in scored if s[2] in ("roman", "iroman")), None)
+        if roman is not None and lookahead == int_to_roman(roman[3] + 1):
+            best = roman
+    return best[2], token, best[3]
+
+
+def _push(stack: list[Level | None], level: Level) -> None:
+    depth = DEPTH[level[0]]
+    del stack[depth:]
+    while len(stack) < depth:
+        stack.append(None)
+    stack.append(level)
+
+
+def _path(stack: list[Level | None]) -> str:
+    return "".join(f"({level[1]})" for level in stack if level is not None)
+
+
+def label_paragraphs(paragraphs: Sequence[str]) -> list[tuple[str | None, str]]:
+    """(label, parent) of each paragraph: "(a)", "(1)", "(i)" at the start of a
+    paragraph give the full label path ("(a)(1)(i)"); a paragraph without one has no
+    label and sits under the last label seen (its parent)."""
+    leads = [_TOKEN.findall(m.group(1)) if (m := _LEAD.match(p)) else [] for p in paragraphs]
+    stack: list[Level | None] = []
+    out: list[tuple[str | None, str]] = []
+    for i, tokens in enumerate(leads):
+        lookahead = next((t[0] for t in leads[i + 1 :] if t), None)
+        labelled = False
+        for j, token in enumerate(tokens):
+            level = _choose(token, stack, lookahead if j == 0 else None)
+            if level is None:
+                break
+            _push(stack, level)
+            labelled = True
+        out.append((_path(stack), "") if labelled else (None, _path(stack)))
+    return out
+
+
+def strip_label(text: str) -> str:
+    """The text without its leading paragraph markers."""
+    match = _LEAD.match(text)
+    return text[match.end() :] if match else text
+
+
+# --- units ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One comparable piece of a text."""
+
+    section: str  # "15 CFR 744.23", "Supp. 4 to Part 744", "FR Doc. 2016-08717", ""
+    label: str | None  # "(a)(3)", or a name ("heading", "title"); None: unlabelled text
+    text: str
+    parent: str = ""  # unlabelled text: the label it sits under
+
+
+_SECTION_HEAD = re.compile(r"^\s*§+\s*(\d+\.\d+[A-Za-z0-9-]*)\.?(?:\s|$)")
+_SUPPLEMENT_HEAD = re.compile(r"^\s*Supplement\s+No\.?\s*(\d+)\s+to\s+Part\s+(\d+)", re.I)
+_APPENDIX_HEAD = re.compile(r"^\s*Appendix\s+([A-Z0-9]+(?:-\d+)?)\s+to\s+Part\s+(\d+)", re.I)
+_STARS = re.compile(r"^[\s*]*\*[\s*]*$")
+_TERMINAL = re.compile(r"[.;:!?][\"')\]]*$")
+
+
+def _heading_section(line: str) -> str | None:
+    """The section a plain-text heading line opens ("§ 744.23 Title." -> "§744.23")."""
+    if len(line) > 200:
+        return None
+    if m := _SECTION_HEAD.match(line):
+        return f"§{m.group(1)}"
+    if m := _SUPPLEMENT_HEAD.match(line):
+        return f"Supp. {m.group(1)} to Part {m.group(2)}"
+    if m := _APPENDIX_HEAD.match(line):
+        return f"Appendix {m.group(1).upper()} to Part {m.group(2)}"
+    return None
+
+
+def split_paragraphs(text: str, reflow: bool = False) -> list[str]:
+    """Paragraphs of a text. Without `reflow`, one per line (the XML-derived texts).
+    With it (plain text, hard-wrapped), a paragraph runs on until a blank line, a line
+    opening with a paragraph label, a section heading or "* * *"; without blank lines
+    in the text, a line also ends an unlabelled paragraph when it closes a sentence
+    and the next one starts like a new sentence."""
+    lines = text.splitlines()
+    if not reflow:
+        return [c for c in (clean(line) for line in lines) if c]
+    blank_mode = any(not line.strip() for line in lines[1:-1])
+    out: list[list[str]] = []
+    current: list[str] | None = None
+    labelled = False
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            current = None
+            continue
+        starts = bool(_LEAD.match(line)) or bool(_STARS.match(line))
+        heading = _heading_section(line) is not None
+        if current is not None and not starts and not heading and not _STARS.match(current[-1]):
+            previous = current[-1]
+            joined = (
+                labelled
+                or blank_mode
+                or previous.endswith("-")
+                or not _TERMINAL.search(previous)
+                or line[:1].islower()
+            )
+            if joined and _heading_section(current[0]) is None:
+                current.append(line)
+                continue
+        current = [line]
+        labelled = bool(_LEAD.match(line))
+        out.append(current)
+    return [c for c in (clean("\n".join(p)) for p in out) if c]
+
+
+def units_from_text(
+    text: str, section: str = "", *, reflow: bool = True, labels: bool = True
+) -> list[Unit]:
+    """Units of a text: paragraphs labelled by their leading "(a)", "(1)"...; with
+    `reflow` (plain text) "§ 744.23 ..." and "Supplement No. 4 to Part 744" heading
+    lines open sections of their own."""
+    groups: list[tuple[str, list[str]]] = [(section, [])]
+    for paragraph in split_paragraphs(text, reflow):
+        opened = _heading_section(paragraph) if reflow else None
+        if opened is not None:
+            groups.append((opened, [paragraph]))
+        else:
+            groups[-1][1].append(paragraph)
+    units: list[Unit] = []
+    for name, paragraphs in groups:
+        if not paragraphs:
+            continue
+        body = paragraphs
+        if reflow and name != section and _heading_section(paragraphs[0]) == name:
+            units.append(Unit(name, "heading", paragraphs[0]))
+            body = paragraphs[1:]
+        marks = label_paragraphs(body) if labels else [(None, "")] * len(body)
+        units.extend(Unit(name, lab, p, par) for (lab, par), p in zip(marks, body, strict=True))
+    return units
+
+
+def units_from_mapping(mapping: Mapping[str, str], *, reflow: bool = False) -> list[Unit]:
+    """Units of a mapping label -> text: "15 CFR 744.23(a)(3)" is the paragraph (a)(3)
+    of section "15 CFR 744.23", "15 CFR 744.23(a)#p1" unlabelled text under (a), and a
+    key without a label ("15 CFR 744.23", an eCFR section) a whole text split by its
+    paragraph labels."""
+    units: list[Unit] = []
+    for key, text in mapping.items():
+        match = _IDENT.match(key.strip())
+        section = (match.group("section") if match else key).strip()
+        label = match.group("label") if match else None
+        if match and match.group("n"):
+            units.append(Unit(section, None, clean(text), label or ""))
+        elif match and label:
+            units.append(Unit(section, label, clean(text)))
+        else:
+            units.extend(units_from_text(text, key.strip(), reflow=reflow))
+    return units
+
+
+def units_from_document(doc: Document) -> list[Unit]:
+    """Units of a stored document: an eCFR section's heading and its text split by
+    paragraph labels; for other documents the title, action, abstract and dates, and
+    the text line by line."""
+    if doc.collection == "ecfr":
+        units = [Unit(doc.document_number, "heading", clean(doc.title))] if doc.title else []
+        return units + units_from_text(doc.text or "", doc.document_number, reflow=False)
+    section = f"FR Doc. {doc.document_number}" if doc.collection == "fr" else doc.document_number
+    units = [
+        Unit(section, name, clean(value))
+        for name in ("title", "action", "abstract", "dates", "citation")
+        if (value := getattr(doc, name, None))
+    ]
+    text = units_from_text(doc.text or "", section, reflow=False, labels=False)
+    return units + text
+
+
+# --- comparing ------------------------------------------------------------------------
+
+MIN_MOVE = 20  # characters of normalised text a paragraph needs to count as moved
+_WORDS = re.compile(r"\w+(?:[-‐‑'’]\w+)*|[^\w\s]")
+
+
+@dataclass
+class _Item:
+    unit: Unit
+    index: int  # position in its section
+    key: str  # normalised text
+    body: str  # normalised text without its leading label
+    slot: str  # the label, made unique in the section; "" for unlabelled text
+    number: int = 0  # unlabelled: n-th under its parent
+
+    @property
+    def ident(self) -> str:
+        u = self.unit
+        if u.label is None:
+            return f"{u.section}{u.parent}#p{self.number}"
+        if u.label.startswith("("):
+            return f"{u.section}{self.slot}"
+        return f"{u.section} {self.slot}".strip()
+
+    @property
+    def display(self) -> str:
+        u = self.unit
+        short = section_display(u.section)
+        if u.label is None:
+            return f"{short}{u.parent} ¶{self.number}"
+        if u.label.startswith("("):
+            return f"{short}{self.slot}"
+        return f"{short} {self.slot}"
+
+
+def section_display(section: str) -> str:
+    """ "15 CFR 744.23" -> "§744.23"; other sections as they are ("" -> "text")."""
+    match = re.fullmatch(r"\d+ CFR (\d+\.\d+\S*)", section)
+    if match:
+        return f"§{match.group(1)}"
+    return section or "text"
+
+
+def _by_section(units: Iterable[Unit]) -> dict[str, list[Unit]]:
+    sections: dict[str, list[Unit]] = {}
+    for unit in units:
+        sections.setdefault(unit.section, []).append(unit)
+    return sections
+
+
+def _prepare(units: Iterable[Unit], cache: dict[str, str]) -> dict[str, list[_Item]]:
+    """Units by section, with their comparison keys (`cache`: text -> key, shared by
+    both sides, since most of their text is the same)."""
+
+    def key_of(text: str) -> str:
+        found = cache.get(text)
+        if found is None:
+            found = cache[text] = normalise(text)
+        return found
+
+    sections: dict[str, list[_Item]] = {}
+    slots: dict[str, Counter[str]] = defaultdict(Counter)
+    numbers: dict[tuple[str, str], int] = defaultdict(int)
+    for unit in units:
+        items = sections.setdefault(unit.section, [])
+        key = key_of(unit.text)
+        if unit.label is None:
+            numbers[(unit.section, unit.parent)] += 1
+            item = _Item(unit, len(items), key, key, "", numbers[(unit.section, unit.parent)])
+        else:
+            seen = slots[unit.section]
+            seen[unit.label] += 1
+            slot = unit.label if seen[unit.label] == 1 else f"{unit.label}~{seen[unit.label]}"
+            body = key_of(strip_label(unit.text)) if unit.label.startswith("(") else key
+            item = _Item(unit, len(items), key, body, slot)
+        items.append(item)
+    return sections
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """(token, whitespace after it) of a text."""
+    out: list[tuple[str, str]] = []
+    matches = list(_WORDS.finditer(text))
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        out.append((m.group(), text[m.end() : end]))
+    return out
+
+
+def word_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """(op, text) runs, op "equal", "delete" or "insert", of two paragraphs compared
+    word by word on their normalised tokens; equal runs show the new text."""
+    a, b = _tokens(clean(old)), _tokens(clean(new))
+    ka = [normalise(t) for t, _ in a]
+    kb = [normalise(t) for t, _ in b]
+    matcher = difflib.SequenceMatcher(None, ka, kb, autojunk=len(kb) > 2000)
+    out: list[tuple[str, str]] = []
+    pending = ""  # whitespace after a change, shown before the next equal run
+
+    def add(op: str, text: str) -> None:
+        if not text:
+            return
+        if out and out[-1][0] == op:
+            out[-1] = (op, out[-1][1] + text)
+        else:
+            out.append((op, text))
+
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            run = b[j1:j2]
+            text = "".join(t + s for t, s in run[:-1])
+            last_sep = run[-1][1] or a[i2 - 1][1]
+            text += run[-1][0] + (" " if last_sep else "")
+            add("equal", (pending if not text[:1].isspace() else "") + text)
+            pending = ""
+            continue
+        deleted = "".join(t + s for t, s in a[i1:i2])
+        inserted = "".join(t + s for t, s in b[j1:j2])
+        if out and out[-1][0] == "equal" and not out[-1][1][-1:].isspace():
+            first = (deleted or inserted)[:1]
+            if first.isalnum() and out[-1][1][-1:].isalnum():
+                add("equal", " ")
+        add("delete", deleted.rstrip())
+        add("insert", inserted.rstrip())
+        tail = (inserted or deleted)[len((inserted or deleted).rstrip()) :]
+        pending = " " if tail else ""
+    return out
+
+
+def _similarity(a: _Item, b: _Item) -> float:
+    ta, tb = a.key.split(), b.key.split()
+    matcher = difflib.SequenceMatcher(None, ta, tb, autojunk=False)
+    if matcher.real_quick_ratio() < 0.5 or matcher.quick_ratio() < 0.5:
+        return 0.0
+    return matcher.ratio()
+
+
+VERBS = {"added": "added", "modified": "revised", "deleted": "removed", "moved": "moved"}
+
+
+@dataclass
+class Change:
+    op: str  # "added" | "modified" | "deleted" | "moved"
+    section: str  # the section it is in (the new one for a move)
+    label: str | None  # the CFR label ("(a)(3)") or name ("heading"); None: unlabelled
+    ident: str  # "15 CFR 744.23(a)(3)"; unlabelled text: "15 CFR 744.23(a)#p1"
+    display: str  # "§744.23(a)(3)"
+    old: str | None = None
+    new: str | None = None
+    old_ident: str | None = None  # where a moved or modified paragraph was
+    old_display: str | None = None
+    words: list[tuple[str, str]] = field(default_factory=list)
+    order: float = 0.0
+
+    @property
+    def verb(self) -> str:
+        return VERBS[self.op]
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "op": self.op,
+            "section": self.section,
+            "label": self.label,
+            "id": self.ident,
+            "display": self.display,
+            "old": self.old,
+            "new": self.new,
+        }
+        if self.old_ident is not None:
+            data["old_id"], data["old_display"] = self.old_ident, self.old_display
+        if self.words:
+            data["words"] = [list(w) for w in self.words]
+        return data
+
+
+@dataclass
+class SectionChanges:
+    section: str
+    status: str  # "added" | "removed" | "changed"
+    changes: list[Change]
+
+    @property
+    def display(self) -> str:
+        return section_display(self.section)
+
+
+def _change(op: str, old: _Item | None, new: _Item | None, order: float) -> Change:
+    item = new or old
+    assert item is not None
+    change = Change(
+        op=op,
+        section=item.unit.section,
+        label=item.unit.label,
+        ident=item.ident,
+        display=item.display,
+        old=old.unit.text if old else None,
+        new=new.unit.text if new else None,
+        order=order,
+    )
+    if old is not None and new is not None:
+        if old.ident != new.ident:
+            change.old_ident, change.old_display = old.ident, old.display
+        if op == "modified":
+            change.words = word_diff(old.unit.text, new.unit.text)
+    return change
+
+
+def _rejoined(items: Sequence[_Item]) -> str:
+    return normalise("\n".join(i.unit.text for i in items))
+
+
+def _rebroken(
+    olds: list[_Item], news: list[_Item], window: int = 3
+) -> tuple[list[_Item], list[_Item], list[tuple[_Item, _Item]]]:
+    """Lines of a changed run that only break differently ("a b" / "a" + "b"): the
+    whole run, or up to `window` lines at a time at its start and at its end. Returns
+    what is left of each side and the (old, new) lines found equal."""
+    same: list[tuple[_Item, _Item]] = []
+    if olds and news and _rejoined(olds) == _rejoined(news):
+        return [], [], [(o, news[0]) for o in olds]
+    for front in (True, False):
+        found = True
+        while found and olds and news:
+            found = False
+            for a in range(1, min(window, len(olds)) + 1):
+                for b in range(1, min(window, len(news)) + 1):
+                    if a == b == 1 and olds[0 if front else -1].key != news[0 if front else -1].key:
+                        continue
+                    part_old = olds[:a] if front else olds[-a:]
+                    part_new = news[:b] if front else news[-b:]
+                    if _rejoined(part_old) == _rejoined(part_new):
+                        same += [(o, part_new[0]) for o in part_old]
+                        olds = olds[a:] if front else olds[:-a]
+                        news = news[b:] if front else news[:-b]
+                        found = True
+                        break
+                if found:
+                    break
+    return olds, news, same
+
+
+def diff_units(
+    old: Iterable[Unit],
+    new: Iterable[Unit],
+    *,
+    old_name: str = "old",
+    new_name: str = "new",
+) -> TextDiff:
+    """The changes from `old` to `new`, section by section and label by label."""
+    old_sections, new_sections = _by_section(old), _by_section(new)
+    # a section printed the same on both sides has nothing to say, nor anything moved
+    # into or out of it: it is not compared at all
+    same = {s for s, units in new_sections.items() if old_sections.get(s) == units}
+    cache: dict[str, str] = {}
+    before = _prepare((u for s, us in old_sections.items() if s not in same for u in us), cache)
+    after = _prepare((u for s, us in new_sections.items() if s not in same for u in us), cache)
+    pool_old: list[tuple[_Item, tuple]] = []  # (item, the group it may pair within)
+    pool_new: list[tuple[_Item, tuple]] = []
+    pairs: dict[tuple[str, int], int] = {}  # (section, old index) -> new index
+    changes: list[Change] = []
+
+    for section in dict.fromkeys([*after, *before]):
+        olds, news = before.get(section, []), after.get(section, [])
+        old_slots = {i.slot: i for i in olds if i.unit.label is not None}
+        new_slots = {i.slot: i for i in news if i.unit.label is not None}
+        kept = []
+        for slot, item in new_slots.items():
+            previous = old_slots.get(slot)
+            if previous is not None and previous.key == item.key:
+                pairs[(section, previous.index)] = item.index
+                kept.append(slot)
+            else:
+                pool_new.append((item, ("label", section, slot)))
+        pool_old += [
+            (i, ("label", section, s))
+            for s, i in old_slots.items()
+            if s not in new_slots or old_slots[s].key != new_slots[s].key
+        ]
+        # labels kept word for word but printed in another order: moved
+        order_old = sorted(kept, key=lambda s: old_slots[s].index)
+        matcher = difflib.SequenceMatcher(None, order_old, kept, autojunk=False)
+        in_place = {s for a, _, n in matcher.get_matching_blocks() for s in order_old[a : a + n]}
+        for slot in kept:
+            if slot not in in_place:
+                item = new_slots[slot]
+                changes.append(_change("moved", old_slots[slot], item, item.index))
+        # unlabelled text: a sequence of lines
+        old_free = [i for i in olds if i.unit.label is None]
+        new_free = [i for i in news if i.unit.label is None]
+        matcher = difflib.SequenceMatcher(
+            None, [i.key for i in old_free], [i.key for i in new_free]
+        )
+        for n, (tag, i1, i2, j1, j2) in enumerate(matcher.get_opcodes()):
+            if tag == "equal":
+                for a, b in zip(old_free[i1:i2], new_free[j1:j2], strict=True):
+                    pairs[(section, a.index)] = b.index
+                continue
+            group = ("text", section, n)
+            run_old, run_new, same = _rebroken(old_free[i1:i2], new_free[j1:j2])
+            for a, b in same:  # only the line breaks differ
+                pairs[(section, a.index)] = b.index
+            pool_old += [(i, group) for i in run_old]
+            pool_new += [(i, group) for i in run_new]
+
+    # moves: the same text (without its label) left one place and appears at another
+    by_body: dict[str, deque[tuple[_Item, tuple]]] = defaultdict(deque)
+    for item, group in pool_old:
+        if len(item.body) >= MIN_MOVE:
+            by_body[item.body].append((item, group))
+    moved_old: set[int] = set()
+    rest_new: list[tuple[_Item, tuple]] = []
+    for item, group in pool_new:
+        found = by_body.get(item.body) if len(item.body) >= MIN_MOVE else None
+        if found:
+            source, _ = found.popleft()
+            moved_old.add(id(source))
+            if source.unit.section == item.unit.section:
+                pairs[(source.unit.section, source.index)] = item.index
+            changes.append(_change("moved", source, item, item.index))
+        else:
+            rest_new.append((item, group))
+    rest_old = [(i, g) for i, g in pool_old if id(i) not in moved_old]
+    # a short text moves too when it is the only one of its words in its section
+    once_old = Counter((i.unit.section, i.body) for i, _ in rest_old)
+    once_new = Counter((i.unit.section, i.body) for i, _ in rest_new)
+    short = {
+        (i.unit.section, i.body): (i, g)
+        for i, g in rest_old
+        if once_old[(i.unit.section, i.body)] == 1 and _movable(i.body)
+    }
+    still_new = []
+    for item, group in rest_new:
+        where = (item.unit.section, item.body)
+        if where in short and once_new[where] == 1:
+            source, _ = short.pop(where)
+            moved_old.add(id(source))
+            pairs[(source.unit.section, source.index)] = item.index
+            changes.append(_change("moved", source, item, item.index))
+        else:
+            still_new.append((item, group))
+    rest_new = still_new
+    rest_old = [(i, g) for i, g in rest_old if id(i) not in moved_old]
+
+    # what is left: the same label, or lines in the same changed run, are modified
+    old_groups: dict[tuple, list[_Item]] = defaultdict(list)
+    for item, group in rest_old:
+        old_groups[group].append(item)
+    paired_old: set[int] = set()
+    for item, group in rest_new:
+        candidates = [c for c in old_groups.get(group, []) if id(c) not in paired_old]
+        partner = None
+        if group[0] == "label":
+            partner = candidates[0] if candidates else None
+        elif candidates:
+            if len(candidates) * len(old_groups[group]) > 400:
+                candidates = candidates[:1]
+            scored = [(_similarity(c, item), -k, c) for k, c in enumerate(candidates)]
+            best = max(scored, key=lambda s: (s[0], s[1]))
+            partner = best[2] if best[0] >= 0.5 else None
+        if partner is not None:
+            paired_old.add(id(partner))
+            pairs[(partner.unit.section, partner.index)] = item.index
+            changes.append(_change("modified", partner, item, item.index))
+        else:
+            changes.append(_change("added", None, item, item.index))
+    survivors: dict[str, list[int]] = defaultdict(list)  # old indices with a new place
+    for section, index in pairs:
+        survivors[section].append(index)
+    for indices in survivors.values():
+        indices.sort()
+    for item, _ in rest_old:
+        if id(item) in paired_old:
+            continue
+        changes.append(_change("deleted", item, None, _place(item, survivors, pairs)))
+
+    sections: list[SectionChanges] = []
+    by_section: dict[str, list[Change]] = defaultdict(list)
+    for change in changes:
+        by_section[change.section].append(change)
+    for section in _section_order(old_sections, new_sections):
+        found = sorted(by_section.get(section, []), key=lambda c: c.order)
+        if not found:
+            continue
+        status = (
+            "added"
+            if section not in old_sections
+            else "removed"
+            if section not in new_sections
+            else "changed"
+        )
+        sections.append(SectionChanges(section, status, found))
+    return TextDiff(sections, old_name=old_name, new_name=new_name)
+
+
+def _movable(body: str) -> bool:
+    """Text that means something on its own: words, not "[Reserved]" or "* * *"."""
+    words = re.findall(r"[^\W\d_]{2,}", body)
+    return len(words) >= 2 and body.strip("[]. ").lower() != "reserved"
+
+
+def _place(item: _Item, survivors: dict[str, list[int]], pairs: dict) -> float:
+    """Where a deleted paragraph goes among the new ones: after the new place of the
+    nearest paragraph before it that survived."""
+    section = item.unit.section
+    indices = survivors.get(section, [])
+    k = bisect.bisect_left(indices, item.index)
+    if k:
+        return pairs[(section, indices[k - 1])] + 0.5
+    return -0.5 + item.index / 1e6
+
+
+def _section_order(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The new version's sections in order, each removed one after its predecessor."""
+    order = list(after)
+    old_order = list(before)
+    for i, section in enumerate(old_order):
+        if section in after:
+            continue
+        previous = next((s for s in reversed(old_order[:i]) if s in order), None)
+        order.insert(order.index(previous) + 1 if previous is not None else 0, section)
+    return order
+
+
+# --- the result -----------------------------------------------------------------------
+
+
+def country_name(code: str | None) -> str:
+    """A short display name of an ISO code: "CN" -> "China", "AE" -> "United Arab
+    Emirates"; the code itself when unknown."""
+    from monitor.entities import COUNTRY_CODES
+
+    if not code:
+        return "unknown destination"
+    names = [k for k, v in COUNTRY_CODES.items() if v == code and "," not in k]
+    names = [n for n in names if len(n) > 3 and "." not in n] or names
+    if not names:
+        return code
+    return " ".join(w.capitalize() for w in min(names, key=len).split())
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _entry_json(entry: EntityEntry) -> dict[str, Any]:
+    return {
+        "country": entry.country,
+        "name": entry.name,
+        "aliases": list(entry.aliases),
+        "addresses": list(entry.addresses),
+        "license_requirement": entry.license_requirement,
+        "footnotes": list(entry.footnotes),
+        "review_policy": entry.review_policy,
+        "citation": entry.citation,
+    }
+
+
+def _field(entry: EntityEntry, name: str) -> Any:
+    value = getattr(entry, name)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def entity_summary(diff: EntityDiff) -> str:
+    """ "3 Entity List entries added: China 2, Taiwan 1; 1 revised; 1 removed"."""
+    parts: list[str] = []
+    if diff.added:
+        by = Counter(country_name(e.country) for e in diff.added)
+        listed = ", ".join(f"{c} {n}" for c, n in sorted(by.items(), key=lambda x: (-x[1], x[0])))
+        noun = _plural(len(diff.added), "Entity List entry", "Entity List entries")
+        parts.append(f"{noun} added: {listed}")
+    for entries, verb in ((diff.modified, "revised"), (diff.removed, "removed")):
+        if entries and parts:
+            parts.append(f"{len(entries)} {verb}")
+        elif entries:
+            parts.append(
+                f"{_plural(len(entries), 'Entity List entry', 'Entity List entries')} {verb}"
+            )
+    return "; ".join(parts)
+
+
+@dataclass
+class TextDiff:
+    sections: list[SectionChanges]
+    entities: EntityDiff | None = None
+    old_name: str = "old"
+    new_name: str = "new"
+
+    @property
+    def changes(self) -> list[Change]:
+        return [c for s in self.sections for c in s.changes]
+
+    @property
+    def empty(self) -> bool:
+        return not self.sections and (self.entities is None or self.entities.empty)
+
+    def counts(self) -> dict[str, int]:
+        inside = [c for s in self.sections if s.status == "changed" for c in s.changes]
+        counted = Counter(c.op for c in inside)
+        moved = sum(c.op == "moved" for c in self.changes)
+        data = {
+            "sections_added": sum(s.status == "added" for s in self.sections),
+            "sections_removed": sum(s.status == "removed" for s in self.sections),
+            "sections_changed": sum(s.status == "changed" for s in self.sections),
+            "modified": counted["modified"],
+            "added": counted["added"],
+            "deleted": counted["deleted"],
+            "moved": moved,
+        }
+        if self.entities is not None:
+            data |= {
+                "entities_added": len(self.entities.added),
+                "entities_revised": len(self.entities.modified),
+                "entities_removed": len(self.entities.removed),
+            }
+        return data
+
+    def summary(self, named: int = 3) -> str:
+        """One line for a Slack message: "§744.23(a)(3) revised; 2 paragraphs added;
+        1 moved; 140 Entity List entries added: China 100, ..."."""
+        parts: list[str] = []
+        inside = [c for s in self.sections if s.status == "changed" for c in s.changes]
+        revised = [c for c in inside if c.op == "modified"]
+        if 0 < len(revised) <= named:
+            parts += [f"{c.display} revised" for c in revised]
+        elif revised:
+            parts.append(f"{len(revised)} paragraphs revised")
+        for status, op in (("added", "added"), ("removed", "deleted")):
+            found = [s for s in self.sections if s.status == status]
+            if 0 < len(found) <= named:
+                parts += [f"{s.display} {status}" for s in found]
+            elif found:
+                parts.append(f"{len(found)} sections {status}")
+            paragraphs = [c for c in inside if c.op == op]
+            if len(paragraphs) == 1:
+                parts.append(f"{paragraphs[0].display} {status}")
+            elif paragraphs:
+                parts.append(f"{len(paragraphs)} paragraphs {status}")
+        moved = sum(c.op == "moved" for c in self.changes)
+        if moved:
+            parts.append(f"{moved} moved")
+        if self.entities is not None and not self.entities.empty:
+            parts.append(entity_summary(self.entities))
+        return "; ".join(parts) or "no changes"
+
+    def entities_json(self) -> dict[str, Any] | None:
+        if self.entities is None:
+            return None
+        diff = self.entities
+        return {
+            "summary": entity_summary(diff) or "no changes",
+            "added_by_country": dict(Counter(e.country or "" for e in diff.added)),
+            "added": [_entry_json(e) for e in diff.added],
+            "removed": [_entry_json(e) for e in diff.removed],
+            "revised": [
+                {
+                    "country": c.new.country,
+                    "name": c.new.name,
+                    "fields": list(c.fields),
+                    "old": {f: _field(c.old, f) for f in c.fields},
+                    "new": {f: _field(c.new, f) for f in c.fields},
+                }
+                for c in diff.modified
+            ],
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "old": self.old_name,
+            "new": self.new_name,
+            "summary": self.summary(),
+            "counts": self.counts(),
+            "sections": [
+                {
+                    "section": s.section,
+                    "display": s.display,
+                    "status": s.status,
+                    "changes": [c.to_json() for c in s.changes],
+                }
+                for s in self.sections
+            ],
+            "entity_list": self.entities_json(),
+        }
+
+    def render_text(self) -> str:
+        """Unified-style text: "@@ section @@" headers, "-"/"+" lines, and for a
+        revised paragraph a "~" line marking words [-removed-]{+added+}."""
+        lines = [f"--- {self.old_name}", f"+++ {self.new_name}", f"# {self.summary()}"]
+        for section in self.sections:
+            lines.append(f"@@ {section.display} ({section.status}) @@")
+            if section.status != "changed":
+                mark = "+" if section.status == "added" else "-"
+                for c in section.changes:
+                    if c.op == "moved":
+                        origin = f"from {c.old_display}" if c.old_display else "within it"
+                        lines.append(f"> {c.display} moved {origin}")
+                    lines.append(f"{mark} {c.new if c.new is not None else c.old}")
+                continue
+            for c in section.changes:
+                if c.op == "modified":
+                    where = f" (was {c.old_display})" if c.old_display else ""
+                    lines.append(f"~ {c.display} revised{where}")
+                    lines.append(f"- {c.old}")
+                    lines.append(f"+ {c.new}")
+                    marked = "".join(
+                        f"[-{t}-]" if op == "delete" else f"{{+{t}+}}" if op == "insert" else t
+                        for op, t in c.words
+                    )
+                    lines.append(f"~ {marked}")
+                elif c.op == "added":
+                    lines.append(f"+ {c.display} added")
+                    lines.append(f"+ {c.new}")
+                elif c.op == "deleted":
+                    lines.append(f"- {c.display} removed")
+                    lines.append(f"- {c.old}")
+                else:
+                    origin = f"from {c.old_display}" if c.old_display else "within its section"
+                    lines.append(f"> {c.display} moved {origin}")
+                    lines.append(f"  {c.new}")
+        if self.entities is not None and not self.entities.empty:
+            lines.append("@@ Entity List @@")
+            for e in self.entities.added:
+                lines.append(f"+ [{e.country or '?'}] {_entry_line(e)}")
+            for e in self.entities.removed:
+                lines.append(f"- [{e.country or '?'}] {_entry_line(e)}")
+            for c in self.entities.modified:
+                lines.append(
+                    f"~ [{c.new.country or '?'}] {c.new.name}: revised {', '.join(c.fields)}"
+                )
+                for f in c.fields:
+                    lines.append(f"  - {f}: {_show(_field(c.old, f))}")
+                    lines.append(f"  + {f}: {_show(_field(c.new, f))}")
+        return "\n".join(lines) + "\n"
+
+    def render_html(self, title: str | None = None) -> str:
+        """A whole HTML page, every text autoescaped, insertions and deletions inline."""
+        from jinja2 import Environment
+
+        env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+        template = env.from_string(HTML_TEMPLATE)
+        return template.render(
+            title=title or f"{self.old_name} → {self.new_name}",
+            summary=self.summary(),
+            sections=self.sections,
+            entities=self.entities
+            if self.entities is not None and not self.entities.empty
+            else None,
+            show=_show,
+            field=_field,
+        )
+
+
+def _entry_line(entry: EntityEntry) -> str:
+    extra = "; ".join(entry.addresses)
+    return f"{entry.name}" + (f" — {extra}" if extra else "")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+HTML_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{{ title }}</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:60em;margin:1em auto;line-height:1.45}
+ins{background:#d7f5dd;text-decoration:none}
+del{background:#fbdada}
+.change{border-left:4px solid #bbb;padding:.2em .8em;margin:.6em 0}
+.added{border-color:#2a8f3c}.deleted,.removed{border-color:#c0392b}
+.modified{border-color:#d4a017}.moved{border-color:#2c6fbb}
+h3{font-size:1em;margin:.2em 0}
+</style>
+</head>
+<body>
+<h1>{{ title }}</h1>
+<p class="summary">{{ summary }}</p>
+{% for s in sections %}
+<section class="section {{ s.status }}">
+<h2>{{ s.display }} <small>({{ s.status }})</small></h2>
+{% for c in s.changes %}
+<div class="change {{ c.op }}" data-id="{{ c.ident }}">
+<h3>{{ c.display }} {{ c.verb }}{% if c.old_display %} (from {{ c.old_display }}){% endif %}</h3>
+{% if c.op == "modified" %}
+<p>{% for op, text in c.words -%}
+{% if op == "insert" %}<ins>{{ text }}</ins>
+{%- elif op == "delete" %}<del>{{ text }}</del>
+{%- else %}{{ text }}{% endif %}
+{%- endfor %}</p>
+{% elif c.op == "added" %}
+<p><ins>{{ c.new }}</ins></p>
+{% elif c.op == "deleted" %}
+<p><del>{{ c.old }}</del></p>
+{% else %}
+<p>{{ c.new }}</p>
+{% endif %}
+</div>
+{% endfor %}
+</section>
+{% endfor %}
+{% if entities %}
+<section class="section entity-list">
+<h2>Entity List</h2>
+{% for e in entities.added %}
+<div class="change added"><h3>[{{ e.country or "?" }}] {{ e.name }} added</h3>
+<p><ins>{{ e.addresses | join("; ") }}</ins></p></div>
+{% endfor %}
+{% for e in entities.removed %}
+<div class="change deleted"><h3>[{{ e.country or "?" }}] {{ e.name }} removed</h3>
+<p><del>{{ e.addresses | join("; ") }}</del></p></div>
+{% endfor %}
+{% for c in entities.modified %}
+<div class="change modified"><h3>[{{ c.new.country or "?" }}] {{ c.new.name }} revised</h3>
+<ul>
+{% for f in c.fields %}
+<li>{{ f }}: <del>{{ show(field(c.old, f)) }}</del> <ins>{{ show(field(c.new, f)) }}</ins></li>
+{% endfor %}
+</ul></div>
+{% endfor %}
+</section>
+{% endif %}
+</body>
+</html>
+"""
+
+
+# --- inputs ---------------------------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    """One side of a diff: its units and, for Entity List data, its entries."""
+
+    kind: str  # "fr_xml" | "ecfr_xml" | "csl" | "text" | "document"
+    name: str
+    units: list[Unit]
+    entities: list[EntityEntry] | None = None
+
+
+KIND_NAMES = {
+    "fr_xml": "Federal Register XML",
+    "ecfr_xml": "eCFR XML",
+    "csl": "a Consolidated Screening List CSV",
+    "text": "plain text",
+    "document": "a stored document",
+}
+FR_ROOTS = ("FEDREG", "RULE", "PRORULE", "NOTICE", "PRESDOCU", "RULES", "PRORULES", "NOTICES")
+ECFR_ROOTS = ("ECFR", "DLPSTEXTCLASS", "TEXT", "BODY", "ECFRBRWS")
+_PROLOG = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>|\s)*", re.S)
+_ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+
+
+def _root_tag(data: bytes) -> str | None:
+    start = _PROLOG.match(data)
+    match = _ROOT.match(data, start.end() if start else 0)
+    return match.group(1).decode("ascii", "replace") if match else None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def units_from_fr(data: bytes) -> tuple[list[Unit], list[EntityEntry] | None]:
+    """Units of Federal Register XML (a daily issue or one document): each document's
+    preamble and supplementary text line by line (section "FR Doc. <number>"), and
+    each regulatory-text section by paragraph label. Entity List tables are returned
+    as entries instead (None when there is none)."""
+    from monitor.entities import entries_from_table, is_entity_table
+    from monitor.fedreg_xml import parse_issue
+
+    issue = parse_issue(data)
+    units: list[Unit] = []
+    entries: list[EntityEntry] | None = None
+    seen: Counter[str] = Counter()
+    for n, doc in enumerate(issue.documents, start=1):
+        prose = f"FR Doc. {doc.document_number}" if doc.document_number else f"FR document {n}"
+        seen[prose] += 1
+        if seen[prose] > 1:
+            prose = f"{prose} ({seen[prose]})"
+        # a proposed rule may print its sections straight in SUPLINF (an implicit
+        # REGTEXT): they are compared by label below, not twice
+        printed = {
+            p.text for r in doc.regtexts if r.implicit for s in r.sections for p in s.paragraphs
+        }
+        units += [
+            Unit(prose, None, line) for line in doc.text.split("\n") if line and line not in printed
+        ]
+        for section in doc.sections:
+            sid = section.id
+            seen[sid] += 1
+            if seen[sid] > 1:
+                sid = f"{sid} ({prose})"
+            for p in section.paragraphs:
+                if p.label is not None:
+                    units.append(Unit(sid, p.label, p.text))
+                else:
+                    parent = p.id[len(section.id) :].split("#", 1)[0]
+                    units.append(Unit(sid, None, p.text, parent))
+            for table in section.tables:
+                if section.id == "Supp. 4 to Part 744" or is_entity_table(table):
+                    entries = (entries or []) + entries_from_table(table)
+                    continue
+                rows = table.text().split("\n")
+                units += [Unit(sid, None, row) for row in rows if row]
+    return units, entries
+
+
+def units_from_ecfr(data: bytes, name: str = "eCFR XML") -> list[Unit]:
+    """Units of an eCFR XML answer (a part, or a bulk file): each section and
+    appendix as the `ecfr` watcher stores it, its text split by paragraph labels."""
+    from monitor.http import FetchError
+    from watchers.ecfr import parse_part
+
+    head = data[:200_000]
+    parts = [p.decode() for p in re.findall(rb"<DIV5\b[^>]*?\bN=\"([^\"]+)\"", head)]
+    if not parts:
+        parts = [p.decode() for p in re.findall(rb"/part-([0-9A-Za-z]+)", head)][:1] or [""]
+    title = re.search(rb"/title-(\d+)", head) or re.search(rb"(\d+) CFR", head)
+    documents: dict[str, Any] = {}
+    for part in dict.fromkeys(parts):
+        try:
+            found, _ = parse_part(data, name, int(title.group(1)) if title else 15, part, {})
+        except FetchError as exc:
+            raise DiffInputError(_one_line(str(exc))) from None
+        for doc in found:
+            documents.setdefault(doc.document_number, doc)
+    units: list[Unit] = []
+    for doc in documents.values():
+        units += units_from_document(doc)
+    return units
+
+
+def _is_csl(data: bytes, name: str) -> bool:
+    first = data.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].decode("utf-8", "replace").lower()
+    columns = {c.strip().strip('"') for c in first.split(",")}
+    return name.lower().endswith(".csv") or {"source", "name"} <= columns
+
+
+def load_bytes(data: bytes, name: str) -> Loaded:
+    """One side of a diff from the bytes of a file: Federal Register XML, eCFR XML,
+    a CSL CSV (by extension or its header) or plain text."""
+    if not data.strip():
+        raise DiffInputError(f"{name}: empty file")
+    stripped = data.lstrip(b"\xef\xbb\xbf").lstrip()
+    if stripped.startswith(b"<"):
+        tag = _root_tag(stripped) or ""
+        if tag.lower() == "html":
+            raise DiffInputError(f"{name}: unknown format: an HTML page, not FR or eCFR XML")
+        if tag in FR_ROOTS:
+            from monitor.fedreg_xml import FedRegXMLError
+
+            try:
+                units, entries = units_from_fr(data)
+            except FedRegXMLError as exc:
+                raise DiffInputError(f"{name}: {_one_line(str(exc))}") from None
+            return Loaded("fr_xml", name, units, entries)
+        if re.fullmatch(r"DIV[1-9]", tag) or tag in ECFR_ROOTS:
+            return Loaded("ecfr_xml", name, units_from_ecfr(data, name))
+        raise DiffInputError(
+            f"{name}: unknown format: XML with root <{tag or '?'}> is neither Federal Register"
+            " nor eCFR XML"
+        )
+    if b"\x00" in data[:8192]:
+        raise DiffInputError(f"{name}: unknown format: binary data")
+    if _is_csl(data, name):
+        from monitor.entities import parse_csl
+
+        try:
+            return Loaded("csl", name, [], parse_csl(data))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise DiffInputError(f"{name}: {_one_line(str(exc))}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DiffInputError(f"{name}: unknown format: not UTF-8 text, XML or CSV") from None
+    return Loaded("text", name, units_from_text(text))
+
+
+def load_path(path: Path | str) -> Loaded:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DiffInputError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise DiffInputError(f"{path}: a folder, not a file") from None
+    except OSError as exc:
+        raise DiffInputError(
+            f"{path}: cannot read ({_one_line(exc.strerror or str(exc))})"
+        ) from None
+    return load_bytes(data, str(path))
+
+
+def load_document(doc: Document, name: str) -> Loaded:
+    return Loaded("document", name, units_from_document(doc))
+
+
+def diff_loaded(old: Loaded, new: Loaded) -> TextDiff:
+    """The diff of two loaded inputs: the text by label, and the Entity List entry by
+    entry when both sides are Entity List data."""
+    if (old.kind == "csl") != (new.kind == "csl"):
+        raise DiffInputError(
+            f"cannot compare {KIND_NAMES[old.kind]} ({old.name}) with "
+            f"{KIND_NAMES[new.kind]} ({new.name})"
+        )
+    result = diff_units(old.units, new.units, old_name=old.name, new_name=new.name)
+    both = old.entities is not None and new.entities is not None
+    either_fr = old.kind == new.kind == "fr_xml" and (
+        old.entities is not None or new.entities is not None
+    )
+    if both or either_fr:
+        from monitor.entities import diff_entries
+
+        result.entities = diff_entries(old.entities or [], new.entities or [])
+    return result
+
+
+def diff_files(old: Path | str, new: Path | str) -> TextDiff:
+    return diff_loaded(load_path(old), load_path(new))
+
+
+def diff_mappings(
+    old: Mapping[str, str], new: Mapping[str, str], *, reflow: bool = False
+) -> TextDiff:
+    """The diff of two mappings label -> text (see `units_from_mapping`)."""
+    return diff_units(
+        units_from_mapping(old, reflow=reflow), units_from_mapping(new, reflow=reflow)
+    )
+
+
+def diff_texts(old: str, new: str, section: str = "") -> TextDiff:
+    """The diff of two plain texts (hard-wrapped lines are joined into paragraphs)."""
+    return diff_units(units_from_text(old, section), units_from_text(new, section))
+
+
+def diff_documents(old: Document, new: Document) -> TextDiff:
+    """The diff of two stored versions of a document."""
+    return diff_units(units_from_document(old), units_from_document(new))

@@ -1,0 +1,569 @@
+"""Rule-text and Entity List diffs (`monitor.diff`) and `monitor diff`.
+
+Data: the real Federal Register daily issue (FR-2016-04-15) and the real CSL
+samples; the SYNTHETIC Entity List rule and eCFR part 744 fixtures (placeholder
+text, see their PROVENANCE.md files); short texts written here, marked as such.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from monitor.config import load_config
+from monitor.diff import (
+    Unit,
+    diff_files,
+    diff_mappings,
+    diff_texts,
+    diff_units,
+    label_paragraphs,
+    load_bytes,
+    normalise,
+    units_from_text,
+)
+from monitor.pipeline import check
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ISSUE = FIXTURES / "fr_xml" / "FR-2016-04-15_full_issue.xml"  # real
+RULE = FIXTURES / "fr_xml" / "synthetic_entity_list_rule.xml"  # SYNTHETIC
+CSL = FIXTURES / "screening" / "watchman_csl.csv"  # real
+CSL_2023 = FIXTURES / "screening" / "csl_consolidated_2023_sample.csv"  # real
+ECFR_V1 = FIXTURES / "ecfr" / "part-744-2024-12-05.xml"  # SYNTHETIC
+ECFR_V2 = FIXTURES / "ecfr" / "part-744-2025-01-16.xml"  # SYNTHETIC
+
+# Written for these tests: placeholder regulatory-style text, not the EAR.
+SECTION = "15 CFR 744.23"
+
+
+def ops(diff) -> list[tuple[str, str]]:
+    return [(c.op, c.ident) for c in diff.changes]
+
+
+# --- normalisation: what is not a change ------------------------------------------------
+
+
+def test_reflowed_respaced_and_requoted_text_is_no_change() -> None:
+    old = (
+        "§ 744.23 Test section heading.\n"
+        "\n"
+        "(a) Test paragraph. The “semi-\n"
+        "conductor” items   are controlled — see\n"
+        "paragraph (b) of this section.\n"
+        "(b) A test\u00a0paragraph about end-\n"
+        "user checks\u2026 and ‘quoted’ words.\n"
+        "\n"
+        "An unlabelled closing note that\n"
+        "wraps over two lines.\n"
+    )
+    new = (
+        "§744.23 Test section heading.\n"
+        "\n"
+        '(a) Test paragraph. The "semiconductor" items are controlled -- see paragraph (b)'
+        " of this section.\n"
+        "(b) A test paragraph about end-user checks... and 'quoted' words.\n"
+        "\n"
+        "An unlabelled closing note\n"
+        "that wraps over two lines.\n"
+    )
+    diff = diff_texts(old, new)
+    assert diff.empty, diff.render_text()
+    assert diff.changes == []
+    assert diff.summary() == "no changes"
+    # the comparison is not blind: one changed word is seen
+    changed = diff_texts(old, new.replace("controlled", "decontrolled"))
+    assert ops(changed) == [("modified", "§744.23(a)")]
+
+
+def test_soft_hyphens_and_line_breaks_inside_unlabelled_lines_are_no_change() -> None:
+    old = {"FR Doc. 2099-00001": "A first line of the preamble.\nA sec\u00adond line\nof it."}
+    new = {"FR Doc. 2099-00001": "A first line of the preamble.\nA second line of it."}
+    assert diff_mappings(old, new).empty
+    assert normalise("semi-\nconductor “chips” — A") == normalise('semiconductor "chips" -- A')
+    new["FR Doc. 2099-00001"] += "\nA third line."
+    assert [c.op for c in diff_mappings(old, new).changes] == ["added"]
+
+
+# --- labels -------------------------------------------------------------------------------
+
+
+def test_paragraph_labels_follow_the_cfr_hierarchy() -> None:
+    paragraphs = [
+        "(a) A.",
+        "(1) One.",
+        "(i) Roman one.",
+        "(ii) Roman two.",
+        "(A) Upper.",
+        "(1) Italic one.",
+        "(2) Two.",
+        "A note under (a)(2).",
+        "(h) H.",
+        "(i) I, a letter after (h).",
+    ]
+    labels = [label or f"#{parent}" for label, parent in label_paragraphs(paragraphs)]
+    assert labels == [
+        "(a)",
+        "(a)(1)",
+        "(a)(1)(i)",
+        "(a)(1)(ii)",
+        "(a)(1)(ii)(A)",
+        "(a)(1)(ii)(A)(1)",
+        "(a)(2)",
+        "#(a)(2)",
+        "(h)",
+        "(i)",
+    ]
+
+
+# --- paragraphs revised, added, deleted, moved ----------------------------------------------
+
+
+def test_a_revised_paragraph_is_reported_by_its_label_with_word_detail() -> None:
+    old = {
+        f"{SECTION}(a)(3)": "(3) Items with a test parameter of 4800 or more are controlled.",
+        f"{SECTION}(a)(4)": "(4) Test paragraph four.",
+    }
+    new = {
+        f"{SECTION}(a)(3)": "(3) Items with a test parameter of 1600 or more are controlled.",
+        f"{SECTION}(a)(4)": "(4) Test paragraph four.",
+    }
+    diff = diff_mappings(old, new)
+    [change] = diff.changes
+    assert (change.op, change.ident, change.display) == (
+        "modified",
+        "15 CFR 744.23(a)(3)",
+        "§744.23(a)(3)",
+    )
+    assert [w for w in change.words if w[0] != "equal"] == [("delete", "4800"), ("insert", "1600")]
+    assert "".join(t for op, t in change.words if op != "delete") == new[f"{SECTION}(a)(3)"]
+    assert "".join(t for op, t in change.words if op != "insert") == old[f"{SECTION}(a)(3)"]
+    assert diff.summary() == "§744.23(a)(3) revised"
+    text = diff.render_text()
+    assert "~ (3) Items with a test parameter of [-4800-]{+1600+} or more are controlled." in text
+
+
+def test_added_and_deleted_paragraphs() -> None:
+    old = {
+        f"{SECTION}(a)": "(a) Test paragraph a.",
+        f"{SECTION}(b)": "(b) Test paragraph b, removed in the new version.",
+        f"{SECTION}(c)": "(c) Test paragraph c.",
+    }
+    new = {
+        f"{SECTION}(a)": "(a) Test paragraph a.",
+        f"{SECTION}(c)": "(c) Test paragraph c.",
+        f"{SECTION}(d)": "(d) Test paragraph d, added.",
+        f"{SECTION}(e)": "(e) Test paragraph e, added too.",
+    }
+    diff = diff_mappings(old, new)
+    assert ops(diff) == [
+        ("deleted", "15 CFR 744.23(b)"),
+        ("added", "15 CFR 744.23(d)"),
+        ("added", "15 CFR 744.23(e)"),
+    ]
+    assert diff.summary() == "2 paragraphs added; §744.23(b) removed"
+    assert diff.counts()["added"] == 2 and diff.counts()["deleted"] == 1
+
+
+def test_a_redesignated_paragraph_is_moved_not_deleted_and_added() -> None:
+    old = {
+        f"{SECTION}(a)": "(a) Test paragraph a.",
+        f"{SECTION}(b)": "(b) Test text that is redesignated as paragraph (c).",
+        f"{SECTION}(c)": "(c) Test text that is redesignated as paragraph (d).",
+    }
+    new = {
+        f"{SECTION}(a)": "(a) Test paragraph a.",
+        f"{SECTION}(b)": "(b) A new test paragraph b.",
+        f"{SECTION}(c)": "(c) Test text that is redesignated as paragraph (c).",
+        f"{SECTION}(d)": "(d) Test text that is redesignated as paragraph (d).",
+    }
+    diff = diff_mappings(old, new)
+    assert sorted((c.op, c.old_ident, c.ident) for c in diff.changes) == [
+        ("added", None, "15 CFR 744.23(b)"),
+        ("moved", "15 CFR 744.23(b)", "15 CFR 744.23(c)"),
+        ("moved", "15 CFR 744.23(c)", "15 CFR 744.23(d)"),
+    ]
+    assert diff.summary() == "§744.23(b) added; 2 moved"
+
+
+def test_a_paragraph_moved_to_another_section_and_a_line_moved_in_the_text() -> None:
+    moving = "(c) Test paragraph that leaves section 744.23 for section 744.24."
+    old = {
+        f"{SECTION}(a)": "(a) Test paragraph a.",
+        f"{SECTION}(c)": moving,
+        "15 CFR 744.24(a)": "(a) Test paragraph a of 744.24.",
+        "FR Doc. 2099-00001": "First preamble line.\nSecond preamble line.\nThe line that moves.",
+    }
+    new = {
+        f"{SECTION}(a)": "(a) Test paragraph a.",
+        "15 CFR 744.24(a)": "(a) Test paragraph a of 744.24.",
+        "15 CFR 744.24(b)": moving.replace("(c)", "(b)", 1),
+        "FR Doc. 2099-00001": "The line that moves.\nFirst preamble line.\nSecond preamble line.",
+    }
+    diff = diff_mappings(old, new)
+    assert [(c.op, c.old_ident, c.ident) for c in diff.changes] == [
+        ("moved", "15 CFR 744.23(c)", "15 CFR 744.24(b)"),
+        ("moved", "FR Doc. 2099-00001#p3", "FR Doc. 2099-00001#p1"),
+    ]
+    assert diff.summary() == "2 moved"
+    assert "> §744.24(b) moved from §744.23(c)" in diff.render_text()
+
+
+def test_a_whole_section_added_or_removed_is_one_change_in_the_summary() -> None:
+    old = units_from_text("§ 744.1 Test one.\n\n(a) Test a.\n\n§ 744.2 Test two.\n\n(a) Test b.")
+    new = units_from_text("§ 744.1 Test one.\n\n(a) Test a.\n\n§ 744.3 Test three.\n\n(a) Test c.")
+    diff = diff_units(old, new)
+    assert [(s.section, s.status) for s in diff.sections] == [
+        ("§744.2", "removed"),
+        ("§744.3", "added"),
+    ]
+    assert diff.summary() == "§744.3 added; §744.2 removed"
+
+
+# --- renders ------------------------------------------------------------------------------
+
+
+def test_html_escapes_markup_found_in_the_text() -> None:
+    old = {f"{SECTION}(a)": "(a) Test <b>bold</b> & <script>alert(1)</script> text."}
+    new = {
+        f"{SECTION}(a)": "(a) Test <b>bold</b> & <script>alert(2)</script> text.",
+        f"{SECTION}(b)": '(b) <img src=x onerror="alert(3)"> added.',
+    }
+    html = diff_mappings(old, new).render_html()
+    assert "<script>" not in html and "<img" not in html and "<b>" not in html
+    assert "&lt;script&gt;alert(" in html
+    assert "&lt;img src=x onerror=&#34;alert(3)&#34;&gt;" in html
+    assert "&amp; &lt;script&gt;alert(<del>1</del><ins>2</ins>)&lt;/script&gt;" in html
+    assert "<ins>(b) &lt;img" in html
+
+
+def test_the_summary_line_and_the_json_structure() -> None:
+    old = {
+        f"{SECTION}(a)": "(a) Test lead-in.",
+        f"{SECTION}(a)(1)": "(1) Test item one.",
+        f"{SECTION}(a)(2)": "(2) Test item that moves to the end of the list.",
+        f"{SECTION}(a)(3)": "(3) Test threshold of 4800.",
+    }
+    new = {
+        f"{SECTION}(a)": "(a) Test lead-in.",
+        f"{SECTION}(a)(1)": "(1) Test item one.",
+        f"{SECTION}(a)(3)": "(3) Test threshold of 1600.",
+        f"{SECTION}(a)(4)": "(4) Test item that moves to the end of the list.",
+        f"{SECTION}(b)": "(b) Test paragraph b.",
+        f"{SECTION}(c)": "(c) Test paragraph c.",
+    }
+    diff = diff_mappings(old, new)
+    assert diff.summary() == "§744.23(a)(3) revised; 2 paragraphs added; 1 moved"
+    data = json.loads(json.dumps(diff.to_json()))
+    assert data["summary"] == diff.summary()
+    assert data["counts"] == {
+        "sections_added": 0,
+        "sections_removed": 0,
+        "sections_changed": 1,
+        "modified": 1,
+        "added": 2,
+        "deleted": 0,
+        "moved": 1,
+    }
+    [section] = data["sections"]
+    assert section["section"] == SECTION and section["status"] == "changed"
+    moved = next(c for c in section["changes"] if c["op"] == "moved")
+    assert (moved["old_id"], moved["id"]) == ("15 CFR 744.23(a)(2)", "15 CFR 744.23(a)(4)")
+    revised = next(c for c in section["changes"] if c["op"] == "modified")
+    assert ["delete", "4800"] in revised["words"] and ["insert", "1600"] in revised["words"]
+    assert data["entity_list"] is None
+
+
+# --- the eCFR fixtures (SYNTHETIC placeholder text) ------------------------------------------
+
+
+def test_ecfr_parts_give_the_section_level_changes() -> None:
+    diff = diff_files(ECFR_V1, ECFR_V2)
+    assert [(s.section, s.status) for s in diff.sections] == [
+        ("15 CFR 744.2", "changed"),
+        ("15 CFR 744.4", "added"),
+    ]
+    [change] = diff.sections[0].changes
+    assert (change.op, change.ident) == ("modified", "15 CFR 744.2(a)")
+    assert [w for w in change.words if w[0] != "equal"] == [("delete", "1"), ("insert", "2")]
+    added = [c.ident for c in diff.sections[1].changes]
+    assert added == ["15 CFR 744.4 heading", "15 CFR 744.4(a)", "15 CFR 744.4(a)#p1"]
+    assert diff.summary() == "§744.2(a) revised; §744.4 added"
+    assert diff_files(ECFR_V2, ECFR_V1).summary() == "§744.2(a) revised; §744.4 removed"
+    assert diff_files(ECFR_V1, ECFR_V1).empty
+
+
+# --- the real Federal Register issue ---------------------------------------------------------
+
+
+def test_the_real_daily_issue_an_edited_paragraph_and_a_moved_one(tmp_path: Path) -> None:
+    root = etree.fromstring(ISSUE.read_bytes())
+    # the CFR section 31 CFR 566.701 is printed in a REGTEXT of this real issue
+    printed = (s for s in root.iter("SECTNO") if (s.text or "").startswith("§"))  # not the TOC
+    sectno = next(s for s in printed if "566.701" in s.text)
+    target = next(p for p in sectno.getparent().iter("P") if (p.text or "").startswith("(d)"))
+    assert " false," in target.text
+    target.text = target.text.replace(" false,", " untrue,", 1)
+    # a paragraph of a rule printed again later in the same document: moved
+    frdoc = next(f for f in root.iter("FRDOC") if "2016-08792" in "".join(f.itertext()))
+    body = next(a for a in frdoc.iterancestors() if a.tag == "RULE").find("SUPLINF")
+    paragraphs = [
+        p
+        for p in body.iter("P")
+        if len("".join(p.itertext())) > 80
+        and not any(a.tag == "REGTEXT" for a in p.iterancestors())
+    ]
+    first = paragraphs[0]
+    first.getparent().remove(first)
+    paragraphs[-1].addnext(first)
+    edited = tmp_path / "issue-edited.xml"
+    edited.write_bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
+
+    diff = diff_files(ISSUE, edited)
+    assert [(c.op, c.display) for c in diff.changes if c.op != "moved"] == [
+        ("modified", "§566.701(d)")
+    ]
+    [revised] = [c for c in diff.changes if c.op == "modified"]
+    assert [w for w in revised.words if w[0] != "equal"] == [
+        ("delete", "false"),
+        ("insert", "untrue"),
+    ]
+    [moved] = [c for c in diff.changes if c.op == "moved"]
+    assert moved.section == "FR Doc. 2016-08792"
+    assert moved.new == " ".join("".join(first.itertext()).split())
+    assert diff.summary() == "§566.701(d) revised; 1 moved"
+    assert diff_files(ISSUE, ISSUE).empty
+
+
+# --- Entity List ------------------------------------------------------------------------------
+
+
+def edited_rule(tmp_path: Path) -> Path:
+    """A modified copy of the SYNTHETIC rule: an entry added under China and one under
+    Taiwan, one dropped, one address changed (all fictional)."""
+    text = RULE.read_text(encoding="utf-8")
+    start = text.index("<ENT>Test Vector Microsystems")
+    row_start, row_end = text.rindex("<ROW", 0, start), text.index("</ROW>", start) + 6
+    text = text[:row_start] + text[row_end:]
+    text = text.replace("No. 8 Test Avenue,", "No. 88 Changed Test Avenue,", 1)
+
+    def row(entity: str) -> str:
+        return (
+            '<ROW EXPSTB="00"><ENT I="22"> </ENT>'
+            f"<ENT>{entity}</ENT>"
+            "<ENT>For all items subject to the EAR. See § 744.11 of the EAR.</ENT>"
+            "<ENT>Presumption of denial.</ENT><ENT>99 FR 99101, 1/2/2099.</ENT></ROW>\n"
+        )
+
+    china = text.index('<ROW EXPSTB="00">\n          <ENT I="22"> </ENT>\n          <ENT>Example')
+    text = (
+        text[:china]
+        + row("Added Fixture Devices Co., Ltd., No. 11 Sample Road, Nowhere, Xi'an, China.")
+        + text[china:]
+    )
+    taiwan = text.index("</ROW>", text.index("<ENT>Mock Foundry")) + 6
+    text = (
+        text[:taiwan]
+        + row("Added Fixture Foundry Corporation, No. 12 Example Road, Hsinchu, Taiwan.")
+        + text[taiwan:]
+    )
+    path = tmp_path / "synthetic_entity_list_rule_v2.xml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_entity_list_diff_of_two_versions_of_the_rule(tmp_path: Path) -> None:
+    diff = diff_files(RULE, edited_rule(tmp_path))
+    assert diff.sections == []  # the prose is the same; the table is compared entry by entry
+    assert diff.entities is not None
+    assert sorted((e.country, e.name) for e in diff.entities.added) == [
+        ("CN", "Added Fixture Devices Co., Ltd."),
+        ("TW", "Added Fixture Foundry Corporation"),
+    ]
+    assert [(e.country, e.name) for e in diff.entities.removed] == [
+        ("CN", "Test Vector Microsystems Co., Ltd.")
+    ]
+    [revised] = diff.entities.modified
+    assert (revised.new.name, revised.fields) == ("Placeholder Photonics Ltd.", ("addresses",))
+    assert diff.summary() == (
+        "2 Entity List entries added: China 1, Taiwan 1; 1 revised; 1 removed"
+    )
+    data = diff.to_json()["entity_list"]
+    assert data["added_by_country"] == {"CN": 1, "TW": 1}
+    assert data["revised"][0]["new"]["addresses"] == [
+        "No. 88 Changed Test Avenue, Example High-Tech Zone, Wuhan, Hubei, China"
+    ]
+    assert diff_files(RULE, RULE).entities.empty
+
+
+def csl_copy(tmp_path: Path) -> Path:
+    """The real CSL sample with GBNTT dropped, Gryphon Aerospace's address changed and a
+    SYNTHETIC entry added."""
+    rows = list(csv.DictReader(io.StringIO(CSL.read_text(encoding="utf-8"))))
+    fields = list(rows[0])
+    rows = [r for r in rows if r["name"] != "GBNTT"]
+    for r in rows:
+        if r["name"] == "Gryphon Aerospace":
+            r["addresses"] = "1 Example Changed Road, Singapore, 000000, SG"
+    added = dict.fromkeys(fields, "")
+    added |= {
+        "source": "Entity List (EL) - Bureau of Industry and Security",
+        "name": "Example Newly Listed Pte. Ltd.",
+        "addresses": "2 Example Road, Singapore, 000001, SG",
+    }
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows([*rows, added])
+    path = tmp_path / "csl_v2.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
+
+
+def test_entity_list_diff_of_csl_samples(tmp_path: Path) -> None:
+    diff = diff_files(CSL, csl_copy(tmp_path))
+    assert diff.summary() == ("1 Entity List entry added: Singapore 1; 1 revised; 1 removed")
+    assert [e.name for e in diff.entities.removed] == ["GBNTT"]
+    assert [(c.new.name, c.fields) for c in diff.entities.modified] == [
+        ("Gryphon Aerospace", ("addresses",))
+    ]
+    # the two real samples share no Entity List entry: 19 merged entries out, 1 in
+    real = diff_files(CSL, CSL_2023)
+    assert real.summary() == "1 Entity List entry added: China 1; 19 removed"
+
+
+# --- inputs and errors ------------------------------------------------------------------------
+
+
+def test_inputs_are_recognised_by_content() -> None:
+    assert load_bytes(ECFR_V1.read_bytes(), "part.txt").kind == "ecfr_xml"
+    assert load_bytes(RULE.read_bytes(), "rule.dat").kind == "fr_xml"
+    assert load_bytes(CSL.read_bytes(), "list.txt").kind == "csl"
+    assert load_bytes(b"(a) Test text.\n", "notes").kind == "text"
+    [unit] = load_bytes(b"(a) Test text.\n", "notes").units
+    assert unit == Unit("", "(a)", "(a) Test text.")
+
+
+def run_monitor(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200", "MONITOR_CONFIG": str(cwd / "none.yaml")}
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", "diff", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_cli_diff_on_files(tmp_path: Path) -> None:
+    text = run_monitor(str(ECFR_V1), str(ECFR_V2), cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.splitlines()[:3] == [
+        f"--- {ECFR_V1}",
+        f"+++ {ECFR_V2}",
+        "# §744.2(a) revised; §744.4 added",
+    ]
+    assert "~ (a) Test paragraph (a) for section 744.2, version [-1-]{+2+}." in text.stdout
+
+    as_json = run_monitor(str(RULE), str(edited_rule(tmp_path)), "--format", "json", cwd=tmp_path)
+    assert as_json.returncode == 0, as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert data["summary"] == "2 Entity List entries added: China 1, Taiwan 1; 1 revised; 1 removed"
+    assert len(data["entity_list"]["added"]) == 2
+
+    html = run_monitor(str(ECFR_V1), str(ECFR_V2), "-f", "html", cwd=tmp_path)
+    assert html.returncode == 0, html.stderr
+    assert "version <del>1</del><ins>2</ins>." in html.stdout
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: (d / "missing.xml", ECFR_V2), "missing.xml: file not found"),
+        (lambda d: (d / "weird.xml", ECFR_V2), "unknown format: XML with root <weird>"),
+        (lambda d: (d / "bytes.bin", ECFR_V2), "unknown format: binary data"),
+        (lambda d: (d / "broken.xml", d / "broken.xml"), "malformed Federal Register XML"),
+        (lambda d: (CSL, ECFR_V2), "cannot compare a Consolidated Screening List CSV"),
+    ],
+)
+def test_cli_diff_errors_are_one_line(tmp_path: Path, make, message: str) -> None:
+    (tmp_path / "weird.xml").write_text("<weird><P>x</P></weird>", encoding="utf-8")
+    (tmp_path / "bytes.bin").write_bytes(b"\x00\x01\x02 not text")
+    (tmp_path / "broken.xml").write_text("<RULE><P>cut short", encoding="utf-8")
+    old, new = make(tmp_path)
+    proc = run_monitor(str(old), str(new), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("error: ") and message in proc.stderr, proc.stderr
+
+
+# --- stored versions: `monitor diff --doc` --------------------------------------------------
+
+API = "/api/versioner/v1/"
+
+
+def serve_part(server, day: str) -> None:
+    """The eCFR versions list as of `day` and the part's XML of that day."""
+    data = json.loads((FIXTURES / "ecfr" / "versions-title-15-part-744.json").read_text())
+    entries = [e for e in data["content_versions"] if e["amendment_date"] <= day]
+    meta = {**data["meta"], "latest_amendment_date": max(e["amendment_date"] for e in entries)}
+    server.clear_all_handlers()
+    server.expect_request(API + "versions/title-15.json").respond_with_json(
+        {"content_versions": entries, "meta": meta}
+    )
+    body = (FIXTURES / "ecfr" / f"part-744-{day}.xml").read_bytes()
+    server.expect_request(f"{API}full/{day}/title-15.xml").respond_with_data(
+        body, content_type="application/xml"
+    )
+
+
+def test_cli_diff_of_the_two_latest_stored_versions(httpserver, write_config, tmp_path) -> None:
+    config_path = write_config(
+        f"""
+        data_dir: {tmp_path / "state"}
+        sources:
+          - name: ecfr
+            kind: ecfr
+            base_url: {httpserver.url_for(API)}
+            parts: [744]
+            retries: 0
+            backoff: 0
+        """
+    )
+    config = load_config(config_path)
+    missing = run_monitor("--doc", "ecfr:15 CFR 744.2", "-c", str(config_path), cwd=tmp_path)
+    assert missing.returncode == 2 and "unknown document key" in missing.stderr
+    serve_part(httpserver, "2024-12-05")
+    assert check(config).errors == {}
+    serve_part(httpserver, "2025-01-16")
+    report = check(config)
+    assert report.errors == {} and len(report.found) == 2
+
+    proc = run_monitor("--doc", "ecfr:15 CFR 744.2", "-c", str(config_path), "-f", "json",
+                       cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["summary"] == "§744.2(a) revised"
+    [section] = data["sections"]
+    [change] = section["changes"]
+    assert change["id"] == "15 CFR 744.2(a)" and ["insert", "2"] in change["words"]
+    assert data["old"].startswith("ecfr:15 CFR 744.2 (seen ")
+
+    # the document number alone finds the one document that has it
+    short = run_monitor("--doc", "15 CFR 744.2", "-c", str(config_path), cwd=tmp_path)
+    assert short.returncode == 0 and "# §744.2(a) revised" in short.stdout
+
+    for key, message in (
+        ("ecfr:15 CFR 744.4", "ecfr:15 CFR 744.4: only one stored version"),
+        ("ecfr:15 CFR 799.1", "unknown document key 'ecfr:15 CFR 799.1'"),
+    ):
+        proc = run_monitor("--doc", key, "-c", str(config_path), cwd=tmp_path)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert message in proc.stderr
+    both = run_monitor(str(ECFR_V1), "--doc", "ecfr:15 CFR 744.2", cwd=tmp_path)
+    assert both.returncode == 2 and "not both" in both.stderr
