@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.loopback import free_port
 
 
 def _binaries() -> Path | None:
@@ -26,12 +27,6 @@ def _binaries() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def postgres_server() -> Iterator[str | None]:
     """Yield a SQLAlchemy URL of a fresh server, or None when PostgreSQL is not installed."""
@@ -40,7 +35,7 @@ def postgres_server() -> Iterator[str | None]:
         yield None
         return
     root = Path(tempfile.mkdtemp(prefix="regmonitor-pg-"))
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
     as_root = os.geteuid() == 0
     prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
     if as_root:

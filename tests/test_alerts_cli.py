@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,27 +16,13 @@ from monitor import store
 from monitor.config import load_config
 from monitor.pipeline import check
 from tests.conftest import PORTFOLIO, RECORDS, read_outbox
+from tests.loopback import Inbox, free_port
 
 PASSWORD = "pw-Planted-7731-never-shown"
 FIELDS = {
     "id", "created", "channel", "status", "attempts", "last_error", "next_attempt", "sent_at",
     "event_id", "event_kind", "severity", "document_number", "title",
 }  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
-        self.messages.append(envelope)
-        return "250 OK"
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import email
 import email.policy
 import json
 import os
-import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ from monitor.digest import build_digest, period_start, render_digest
 from monitor.document import CfrReference, Document
 from monitor.pipeline import check, process_document
 from tests.conftest import PORTFOLIO, RECORDS, read_outbox
+from tests.loopback import Inbox, free_port
 
 EASTERN = ZoneInfo("America/New_York")
 
@@ -301,21 +301,6 @@ def test_send_appends_one_line_to_an_outbox_channel(setup):
     assert len(lines) == 2
     assert lines[1]["title"].startswith("[regmonitor] Digest ")
     assert "TOP EVENTS" in lines[1]["body"] and "2020-10856" in lines[1]["body"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
-        self.messages.append(envelope)
-        return "250 OK"
 
 
 def test_send_delivers_one_multipart_email_and_reports_a_failing_channel(setup, monkeypatch):

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from monitor import store
 from monitor.config import load_config
 from monitor.pipeline import check
 from tests.conftest import PORTFOLIO, RECORDED, RECORDS, read_outbox
+from tests.loopback import Inbox, free_port
 
 
 @pytest.fixture
@@ -126,21 +126,6 @@ def test_since_override_narrows_the_window(demo_config):
     report = check(config, since=date(2024, 1, 16))
     dates = {f.document.publication_date for f in report.found}
     assert dates and min(dates) >= date(2024, 1, 16)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
-        self.messages.append(envelope)
-        return "250 OK"
 
 
 def test_email_waits_while_smtp_is_down_then_is_delivered_once(demo_config, monkeypatch):

@@ -43,6 +43,7 @@ from lxml import etree
 from pydantic import Field, field_validator
 
 from monitor.document import CfrReference, Document
+from monitor.fedreg_xml import safe_parser
 from monitor.http import Conditional, FetchError, get_bytes, get_json, parse_json
 from monitor.redact import redact_url
 from watchers import PollResult, SourceOptions, Watcher, register
@@ -221,18 +222,6 @@ ROOTS = {"ECFR", "DLPSTEXTCLASS", "TEXT", "BODY", "ECFRBRWS"}  # wrappers of the
 LEAVES = ("DIV8", "DIV9")
 
 
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        dtd_validation=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
-
-
 def _inline(el: Any) -> str:
     """The text of an element and its inline children; entity references add nothing."""
     chunks = [el.text or ""]
@@ -322,7 +311,7 @@ def parse_part(
     """Every section and appendix of `part` in a versioner XML answer, as documents."""
     shown = redact_url(url)
     try:
-        root = etree.fromstring(body, _parser())
+        root = etree.fromstring(body, safe_parser())
     except etree.XMLSyntaxError as exc:
         head = body[:40].decode("utf-8", "replace")
         raise FetchError(
