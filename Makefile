@@ -23,7 +23,7 @@ demo: $(STAMP)  ## run `monitor check` on the bundled recorded Federal Register 
 demo-reset:  ## forget the demo's state so the next `make demo` starts fresh
 	rm -rf .demo
 
-test: $(STAMP)  ## lint, then the whole test suite (installs PostgreSQL for the store tests)
+test: $(STAMP)  ## lint, then the whole test suite (installs PostgreSQL and Redis for the tests)
 	bash scripts/ensure-services.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

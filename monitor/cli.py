@@ -421,8 +421,7 @@ def digest_cmd(
 ) -> None:
     """The digest of a period: top events, deadlines, rule-text changes, news, source health."""
     from monitor.alerts import load_templates
-    from monitor.channels import channel_format, send
-    from monitor.digest import build_digest, period_start, render_digest
+    from monitor.digest import build_digest, deliver_digest, period_start, render_digest
 
     config = _config(config_path)
     try:
@@ -441,19 +440,13 @@ def digest_cmd(
     if html is not None:
         html_out.write_text(html.body, encoding="utf-8")
         err.print(f"wrote {html_out}", highlight=False, markup=False, soft_wrap=True)
-    deliveries = []
-    for channel in (c for c in config.channels if c.enabled) if deliver else ():
-        url = channel.url.get_secret_value()
-        channel_fmt = channel_format(url, channel.format)
-        try:
-            rendered = render_digest(templates, channel_fmt, made)
-        except ConfigError as exc:
-            raise fail(str(exc)) from None
-        outcome = send(url, rendered.title, rendered.body, channel_fmt)  # errors come scrubbed
-        deliveries.append({"channel": channel.name, "format": channel_fmt, "ok": outcome.ok,
-                           "error": outcome.error})  # fmt: skip
-        line = "sent" if outcome.ok else f"failed: {outcome.error}"
-        err.print(f"{channel.name} ({channel_fmt}): {line}", highlight=False, markup=False,
+    try:
+        deliveries = deliver_digest(config, templates, made) if deliver else []
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    for d in deliveries:
+        line = "sent" if d["ok"] else f"failed: {d['error']}"
+        err.print(f"{d['channel']} ({d['format']}): {line}", highlight=False, markup=False,
                   soft_wrap=True)  # fmt: skip
     if deliver and not deliveries:
         err.print("no enabled channels to send the digest to", highlight=False)
@@ -758,6 +751,50 @@ def diff_cmd(
         sys.stdout.write(result.render_html())
     else:
         sys.stdout.write(result.render_text())
+
+
+def _exec_celery(config_path: Path | None, args: list[str]) -> None:
+    """Replace this process with celery running monitor.tasks on the same monitor.yaml."""
+    from monitor.config import CONFIG_ENV, find_config
+
+    _config(config_path)  # a configuration error stops here, in one line (exit 2)
+    env = dict(os.environ)
+    path = find_config(config_path)
+    if path is not None:  # the worker's and beat's processes read the same file
+        env[CONFIG_ENV] = str(path.resolve())
+    argv = [sys.executable, "-m", "celery", "-A", "monitor.tasks", *args]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, env)
+
+
+LogLevelOpt = Annotated[str, typer.Option("--loglevel", "-l", help="DEBUG, INFO, WARNING")]
+
+
+@app.command()
+def worker(
+    config_path: ConfigOpt = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="worker processes (default: one per CPU)")
+    ] = None,
+    loglevel: LogLevelOpt = "INFO",
+) -> None:
+    """Run a Celery worker: polls, deliveries, deadline scans, digests. Scale these out."""
+    args = ["worker", "--loglevel", loglevel]
+    if concurrency:
+        args += ["--concurrency", str(concurrency)]
+    _exec_celery(config_path, args)
+
+
+@app.command()
+def beat(config_path: ConfigOpt = None, loglevel: LogLevelOpt = "INFO") -> None:
+    """Run Celery beat: the schedule from monitor.yaml. One runs at a time (a Redis lock)."""
+    config = _config(config_path)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    state = config.data_dir / "celerybeat-schedule"
+    scheduler = "monitor.tasks:LockedScheduler"
+    args = ["beat", "--loglevel", loglevel, "--scheduler", scheduler, "--schedule", str(state)]
+    _exec_celery(config_path, args)
 
 
 def _load_records(path: Path) -> list[Document]:

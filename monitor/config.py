@@ -93,6 +93,43 @@ class AlertingConfig(BaseModel):
     templates_dir: Path | None = None
 
 
+BROKER_ENV = "MONITOR_BROKER_URL"
+
+
+def default_broker_url() -> str:
+    return os.environ.get(BROKER_ENV) or "redis://localhost:6379/0"
+
+
+class CeleryConfig(BaseModel):
+    """The scheduled runtime (`monitor worker`, `monitor beat`); unused by `monitor check`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    broker_url: SecretStr = Field(default_factory=lambda: SecretStr(default_broker_url()))
+    result_backend: SecretStr | None = None  # none: task results are not kept
+    lock_timeout: int = Field(
+        default=900, ge=1, description="seconds a task may run (and hold its lock) at most"
+    )
+    visibility_timeout: int = Field(
+        default=3600, ge=2, description="seconds before an unacknowledged task is redelivered"
+    )
+    timezone: str = "America/New_York"  # of the deadline scan and digest times
+    deadline_scan_at: str = Field(default="07:00", pattern=r"^\d{2}:\d{2}$")
+    digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    digest_at: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
+
+    @field_validator("visibility_timeout")
+    @classmethod
+    def _longer_than_tasks(cls, value: int, info: Any) -> int:
+        lock = info.data.get("lock_timeout")
+        if lock is not None and value <= lock:
+            raise ValueError(
+                f"must be longer than lock_timeout ({lock} s), the longest a task runs;"
+                " else a running task is delivered a second time"
+            )
+        return value
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
@@ -107,6 +144,7 @@ class Config(BaseModel):
     deadlines: DeadlinesConfig = Field(default_factory=DeadlinesConfig)
     health: HealthPolicy = Field(default_factory=HealthPolicy)
     regulations_gov: RegulationsGovConfig = Field(default_factory=RegulationsGovConfig)
+    celery: CeleryConfig = Field(default_factory=CeleryConfig)
 
     @property
     def database_url(self) -> str:

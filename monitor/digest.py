@@ -465,3 +465,36 @@ def render_digest(env: jinja2.Environment, fmt: str, digest: Digest) -> Rendered
         where = body_name + (f":{line}" if line else "")
         raise ConfigError(f"template {where}: {exc}") from None
     return Rendered(title=" ".join(title.split()), body=body.strip() + "\n", format=fmt)
+
+
+# --- sending --------------------------------------------------------------------------
+
+
+def deliver_digest(config: Config, templates: jinja2.Environment, made: Digest) -> list[dict]:
+    """Send the digest to every enabled channel in its format; one outcome per channel.
+
+    `{"channel", "format", "ok", "error"}`; errors come scrubbed of the channel's secrets.
+    """
+    from monitor.channels import channel_format, send
+
+    deliveries = []
+    for channel in (c for c in config.channels if c.enabled):
+        url = channel.url.get_secret_value()
+        fmt = channel_format(url, channel.format)
+        rendered = render_digest(templates, fmt, made)
+        outcome = send(url, rendered.title, rendered.body, fmt)
+        deliveries.append(
+            {"channel": channel.name, "format": fmt, "ok": outcome.ok, "error": outcome.error}
+        )
+    return deliveries
+
+
+def send_digest(config: Config, since: str = "7d") -> list[dict]:
+    """Build the digest of the period from the store and send it (the weekly task)."""
+    from monitor.alerts import load_templates
+    from monitor.store import open_store
+
+    templates = load_templates(config.alerting.templates_dir)
+    with open_store(config.database_url).session() as session:
+        made = build_digest(session, config, period_start(since))
+    return deliver_digest(config, templates, made)

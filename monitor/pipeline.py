@@ -310,7 +310,7 @@ def check(
     sources = [config.source(n) for n in only] if only else config.sources
     with db.session() as session:
         for source in (s for s in sources if s.enabled or only):
-            _check_source(session, config, source, since, dry_run, report, progress)
+            poll_and_store(session, config, source, since, dry_run, report, progress)
         report.found += confirm_comment_periods(session, config, report, now)
         report.found += scan_deadlines(session, config, now)
         if dry_run:
@@ -321,15 +321,19 @@ def check(
     return report
 
 
-def _check_source(
+def poll_and_store(
     session: Session,
     config: Config,
     source: SourceOptions,
     since: date | None,
     dry_run: bool,
     report: CheckReport,
-    progress: Progress | None,
+    progress: Progress | None = None,
 ) -> None:
+    """Poll one source and store what it found, each document in its own transaction.
+
+    `monitor check` calls it for every source; the `poll_source` task for one.
+    """
     commit = session.flush if dry_run else session.commit
     state = store.source_row(session, source.name, source.kind)
     try:
@@ -358,6 +362,33 @@ def _check_source(
     commit()
 
 
+def poll_one(db: store.Store, config: Config, name: str) -> tuple[CheckReport, list[int]]:
+    """Poll the source `name` and store what is new (as `monitor check -s NAME` does).
+
+    Returns the report and the IDs of the outbox rows this poll wrote, committed:
+    the caller may queue their delivery.
+    """
+    report = CheckReport()
+    source = config.source(name)
+    with db.session() as session:
+        poll_and_store(session, config, source, None, False, report)
+        ids = store.pending_alert_ids(session, [f.event_id for f in report.found])
+    return report, ids
+
+
+def deadline_pass(
+    db: store.Store, config: Config, now: datetime | None = None
+) -> tuple[CheckReport, list[int]]:
+    """The deadline part of `monitor check`: regulations.gov periods, then reminders."""
+    report = CheckReport()
+    with db.session() as session:
+        report.found += confirm_comment_periods(session, config, report, now)
+        report.found += scan_deadlines(session, config, now)
+        session.commit()
+        ids = store.pending_alert_ids(session, [f.event_id for f in report.found])
+    return report, ids
+
+
 def _internal(source: SourceOptions, exc: Exception) -> str:
     """A bug, not a bad answer: log the traceback, record one line."""
     log.exception("source %s: unexpected error while polling", source.name)
@@ -375,6 +406,59 @@ def deliver_due(
             outcome = deliver_one(session, config, channels[alert.channel], alert, templates)
             outcome_count(report, alert.status, outcome)
             session.commit()
+
+
+def due_alert_ids(db: store.Store, config: Config, now: datetime | None = None) -> list[int]:
+    """The pending alerts of enabled channels whose next attempt is due."""
+    channels = [c.name for c in config.channels if c.enabled]
+    with db.session() as session:
+        return [row.id for row in store.due_alerts(session, channels, now)]
+
+
+@dataclass
+class Delivered:
+    """What delivering one outbox row did: sent, pending (retry in `retry_in` s), failed,
+    or skipped (sent already, unknown, channel disabled) with the reason."""
+
+    status: str
+    retry_in: float | None = None
+    reason: str | None = None
+
+
+EARLY = timedelta(seconds=1)  # a retry timer may fire a little before the row is due
+
+
+def deliver_alert(
+    db: store.Store,
+    config: Config,
+    templates: jinja2.Environment,
+    alert_id: int,
+    now: datetime | None = None,
+) -> Delivered:
+    """Deliver one outbox row if it is pending and due; a sent row is never sent again.
+
+    The caller keeps two deliveries of one row from running at once (a lock).
+    """
+    channels = {c.name: c for c in config.channels if c.enabled}
+    with db.session() as session:
+        alert = session.get(store.AlertRow, alert_id)
+        if alert is None:
+            return Delivered("skipped", reason=f"no alert {alert_id}")
+        if alert.status != "pending":
+            return Delivered("skipped", reason=f"alert {alert_id} is {alert.status}")
+        if alert.channel not in channels:
+            return Delivered("skipped", reason=f"channel {alert.channel} is not enabled")
+        now = now or store.utcnow()
+        if alert.next_attempt_at > now + EARLY:
+            return Delivered("pending", (alert.next_attempt_at - now).total_seconds(), "not due")
+        ok = deliver_one(session, config, channels[alert.channel], alert, templates)
+        session.commit()
+        if ok:
+            return Delivered("sent")
+        if alert.status == "failed":
+            return Delivered("failed", reason=alert.last_error)
+        wait = (alert.next_attempt_at - store.utcnow()).total_seconds()
+        return Delivered("pending", max(wait, 0.0), alert.last_error)
 
 
 def outcome_count(report: CheckReport, status: str, ok: bool) -> None:

@@ -488,6 +488,16 @@ def due_alerts(
     return list(session.scalars(query.order_by(AlertRow.id)))
 
 
+def pending_alert_ids(session: Session, event_ids: list[int]) -> list[int]:
+    """The pending outbox rows of these events."""
+    if not event_ids:
+        return []
+    query = select(AlertRow.id).where(
+        AlertRow.event_id.in_(event_ids), AlertRow.status == "pending"
+    )
+    return list(session.scalars(query.order_by(AlertRow.id)))
+
+
 def mark_sent(row: AlertRow) -> None:
     row.status, row.sent_at, row.last_error = "sent", utcnow(), None
     row.attempts += 1

@@ -64,3 +64,41 @@ def postgres_url():
         if url is None:
             pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
         yield url
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A real redis-server on loopback for the session (skipped if not installed)."""
+    from tests.redis_server import redis_server as start
+
+    with start() as server:
+        if server is None:
+            pytest.skip("redis-server not installed (apt-get install redis-server)")
+        yield server
+
+
+@pytest.fixture
+def celery_worker(redis_server, tmp_path: Path):
+    """Start real Celery workers (subprocesses) for a config; all stopped at teardown.
+
+    `start(config_path)` returns the worker (`command`: another one, e.g. `monitor beat`);
+    `kill()` ends it with SIGKILL (its whole process group, as a machine dying would),
+    `stop()` with a warm shutdown.
+    """
+    import redis
+
+    from tests.worker import Worker
+
+    redis.Redis.from_url(redis_server.url).flushall()
+    workers: list[Worker] = []
+
+    def start(config: Path, command: list[str] | None = None, ready: str = "ready.") -> Worker:
+        log = tmp_path / f"worker{len(workers)}.log"
+        worker = Worker(config, redis_server.url, log, command, ready)
+        workers.append(worker)
+        worker.start()
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()

@@ -1,0 +1,304 @@
+"""The scheduled runtime: the pipeline steps as Celery tasks, and beat's schedule.
+
+`monitor worker` and `monitor beat` run this module's `app`, built from the
+same monitor.yaml (`$MONITOR_CONFIG`, else ./monitor.yaml, else the defaults).
+The tasks hold no logic of their own: each calls the pipeline function that
+`monitor check` calls, and adds only what several processes need.
+
+- Locks in Redis: two polls of one source, or two deliveries of one outbox row,
+  never run at once; a second one is skipped (the running one does the work).
+- Nothing lost: tasks are acknowledged after they ran (`acks_late`) and given
+  back when a worker dies (`task_reject_on_worker_lost`); Redis redelivers an
+  unacknowledged task after `visibility_timeout`, longer than any task may run.
+- Nothing twice: a redelivered task finds the store's unique keys (documents,
+  events, one outbox row per event and channel) and a row already sent.
+- The outbox: alert rows are committed before `deliver_alert` is queued; a row
+  whose task was lost is picked up by `deliver_due`, which beat runs every minute.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jinja2
+import redis
+from celery import Celery
+from celery.beat import PersistentScheduler
+from celery.schedules import crontab, schedstate, schedule
+from redis.exceptions import LockError
+
+from monitor import digest, pipeline, store
+from monitor.alerts import load_templates
+from monitor.config import Config, load_config
+from monitor.schedule import next_run
+
+log = logging.getLogger(__name__)
+LOCK_PREFIX = "regmonitor:lock:"
+BEAT_LOCK_TTL = 60  # seconds; the running beat renews it every tick (at most a third of this)
+TASKS = "monitor.tasks"
+
+
+# --- beat's schedule --------------------------------------------------------------------
+
+
+class SourceSchedule(schedule):
+    """A source's polls at the times monitor.schedule.next_run gives.
+
+    FR publication days and Eastern times for a source with `schedule`, else
+    every `every_minutes`; both with the source's fixed jitter.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        times: list[str] | None,
+        every_minutes: int,
+        jitter_seconds: int,
+        nowfun: Any = None,
+        app: Any = None,
+    ) -> None:
+        self.source = source
+        self.times = list(times) if times else None
+        self.every_minutes = every_minutes
+        self.jitter_seconds = jitter_seconds
+        super().__init__(timedelta(minutes=every_minutes), nowfun=nowfun, app=app)
+
+    def next_after(self, moment: datetime) -> datetime:
+        aware = self.maybe_make_aware(moment)
+        return next_run(self.source, self.times, self.every_minutes, self.jitter_seconds, aware)
+
+    def remaining_estimate(self, last_run_at: datetime) -> timedelta:
+        return self.next_after(last_run_at) - self.now()
+
+    def is_due(self, last_run_at: datetime) -> schedstate:
+        remaining = self.remaining_estimate(last_run_at).total_seconds()
+        if remaining > 0:
+            return schedstate(False, remaining)
+        now = self.now()
+        return schedstate(True, max((self.next_after(now) - now).total_seconds(), 1.0))
+
+    def __repr__(self) -> str:
+        when = ", ".join(self.times) if self.times else f"every {self.every_minutes} min"
+        return f"<SourceSchedule {self.source}: {when}, jitter {self.jitter_seconds} s>"
+
+    def __reduce__(self) -> tuple:
+        return self.__class__, (self.source, self.times, self.every_minutes, self.jitter_seconds)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SourceSchedule):
+            return NotImplemented
+        return self.__reduce__() == other.__reduce__()
+
+    __hash__ = None  # mutable, like celery's schedules
+
+
+def _hour_minute(text: str) -> tuple[int, int]:
+    hour, minute = text.split(":")
+    return int(hour), int(minute)
+
+
+def beat_schedule(config: Config) -> dict[str, dict[str, Any]]:
+    """One poll entry per enabled source, the daily deadline scan, delivery of what is
+    due every minute, the weekly digest (times in `celery.timezone`)."""
+    entries: dict[str, dict[str, Any]] = {}
+    for source in config.sources:
+        if source.enabled:
+            entries[f"poll:{source.name}"] = {
+                "task": f"{TASKS}.poll_source",
+                "schedule": SourceSchedule(
+                    source.name, source.schedule, source.every_minutes, source.jitter_seconds
+                ),
+                "args": (source.name,),
+            }
+    hour, minute = _hour_minute(config.celery.deadline_scan_at)
+    entries["scan-deadlines"] = {
+        "task": f"{TASKS}.scan_deadlines",
+        "schedule": crontab(minute=minute, hour=hour),
+    }
+    entries["deliver-due"] = {"task": f"{TASKS}.deliver_due", "schedule": timedelta(minutes=1)}
+    hour, minute = _hour_minute(config.celery.digest_at)
+    entries["weekly-digest"] = {
+        "task": f"{TASKS}.send_digest",
+        "schedule": crontab(minute=minute, hour=hour, day_of_week=config.celery.digest_day),
+    }
+    return entries
+
+
+class LockedScheduler(PersistentScheduler):
+    """Beat's scheduler, running only while it holds the beat lock in Redis.
+
+    A second beat waits for the lock (a standby); if the first dies, its lock
+    expires after BEAT_LOCK_TTL seconds and the standby takes over.
+    """
+
+    lock: Any = None
+
+    def setup_schedule(self) -> None:
+        client = redis.Redis.from_url(self.app.conf.broker_url)
+        self.lock = client.lock(LOCK_PREFIX + "beat", timeout=BEAT_LOCK_TTL)
+        if not self.lock.acquire(blocking=False):
+            log.warning("another beat holds the lock; waiting to take over")
+            while not self.lock.acquire(blocking=True, blocking_timeout=BEAT_LOCK_TTL / 4):
+                pass
+        log.info("beat lock acquired")
+        super().setup_schedule()
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        try:
+            self.lock.reacquire()
+        except LockError:  # expired (Redis restarted, or this process stalled)
+            if not self.lock.acquire(blocking=False):
+                log.error("lost the beat lock to another beat; stopping")
+                raise SystemExit(1) from None
+        except redis.ConnectionError as exc:
+            log.warning("cannot renew the beat lock: %s", exc)
+        return min(super().tick(*args, **kwargs), BEAT_LOCK_TTL / 3)
+
+    def close(self) -> None:
+        super().close()
+        if self.lock is not None:
+            with suppress(LockError, redis.RedisError):
+                self.lock.release()
+
+
+# --- the app ----------------------------------------------------------------------------
+
+
+def make_app(config: Config) -> Celery:
+    settings = config.celery
+    broker = settings.broker_url.get_secret_value()
+    backend = settings.result_backend.get_secret_value() if settings.result_backend else None
+    app = Celery("regmonitor", broker=broker, backend=backend, set_as_current=False)
+    transport = {
+        "visibility_timeout": settings.visibility_timeout,
+        # look for tasks of dead workers (unacknowledged past the timeout) this often
+        "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 4)),
+        "unacked_restore_throttle": 1,
+    }
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_transport_options=transport,
+        result_backend_transport_options=transport,
+        broker_connection_retry_on_startup=True,
+        task_time_limit=settings.lock_timeout,  # a task never outlives its lock
+        task_ignore_result=backend is None,
+        result_expires=timedelta(days=1),
+        timezone=settings.timezone,
+        enable_utc=True,
+        beat_schedule=beat_schedule(config),
+        beat_max_interval=BEAT_LOCK_TTL / 3,
+    )
+    return app
+
+
+CONFIG = load_config(None)
+app = make_app(CONFIG)
+
+
+@dataclass
+class Runtime:
+    """What a worker process opens once: the store, the templates, a Redis client."""
+
+    config: Config
+    db: store.Store
+    templates: jinja2.Environment
+    redis: redis.Redis
+
+
+_runtimes: dict[int, Runtime] = {}
+
+
+def runtime() -> Runtime:
+    """This process's runtime (opened after the fork: a prefork child opens its own)."""
+    pid = os.getpid()
+    if pid not in _runtimes:
+        _runtimes.clear()
+        _runtimes[pid] = Runtime(
+            config=CONFIG,
+            db=store.open_store(CONFIG.database_url),
+            templates=load_templates(CONFIG.alerting.templates_dir),
+            redis=redis.Redis.from_url(CONFIG.celery.broker_url.get_secret_value()),
+        )
+    return _runtimes[pid]
+
+
+@contextmanager
+def held(rt: Runtime, name: str) -> Iterator[bool]:
+    """Try to take the lock `name` (no waiting); yield whether it was taken."""
+    lock = rt.redis.lock(LOCK_PREFIX + name, timeout=rt.config.celery.lock_timeout)
+    taken = lock.acquire(blocking=False)
+    try:
+        yield taken
+    finally:
+        if taken:
+            try:
+                lock.release()
+            except LockError:
+                log.warning("lock %s expired before its task ended", name)
+
+
+# --- the tasks ----------------------------------------------------------------------------
+
+
+@app.task(name=f"{TASKS}.poll_source")
+def poll_source(name: str) -> dict[str, Any]:
+    """Poll one source and store what it found; then queue the delivery of its new alerts."""
+    rt = runtime()
+    with held(rt, f"poll:{name}") as taken:
+        if not taken:
+            return {"source": name, "skipped": "a poll of this source is running"}
+        report, alert_ids = pipeline.poll_one(rt.db, rt.config, name)
+    for alert_id in alert_ids:  # committed first: a lost message leaves a pending row
+        deliver_alert.delay(alert_id)
+    return {"source": name, "fetched": report.fetched.get(name, 0), "found": len(report.found),
+            "errors": report.errors, "alerts": alert_ids}  # fmt: skip
+
+
+@app.task(bind=True, name=f"{TASKS}.deliver_alert", max_retries=None)
+def deliver_alert(self: Any, alert_id: int) -> dict[str, Any]:
+    """Deliver one outbox row; a failure is retried after the store's backoff."""
+    rt = runtime()
+    with held(rt, f"alert:{alert_id}") as taken:
+        if not taken:
+            return {"alert": alert_id, "status": "skipped", "reason": "being delivered"}
+        outcome = pipeline.deliver_alert(rt.db, rt.config, rt.templates, alert_id)
+    if outcome.status == "pending" and outcome.reason != "not due":
+        raise self.retry(countdown=outcome.retry_in)
+    return {"alert": alert_id, "status": outcome.status, "reason": outcome.reason}
+
+
+@app.task(name=f"{TASKS}.deliver_due")
+def deliver_due() -> list[int]:
+    """Queue the delivery of every pending alert that is due (the outbox's backstop)."""
+    rt = runtime()
+    ids = pipeline.due_alert_ids(rt.db, rt.config)
+    for alert_id in ids:
+        deliver_alert.delay(alert_id)
+    return ids
+
+
+@app.task(name=f"{TASKS}.scan_deadlines")
+def scan_deadlines() -> dict[str, Any]:
+    """Deadline reminders and regulations.gov checks, as `monitor check` does them."""
+    rt = runtime()
+    report, alert_ids = pipeline.deadline_pass(rt.db, rt.config)
+    for alert_id in alert_ids:
+        deliver_alert.delay(alert_id)
+    return {"found": len(report.found), "alerts": alert_ids, "notes": report.notes}
+
+
+@app.task(name=f"{TASKS}.send_digest")
+def send_digest(since: str = "7d") -> list[dict]:
+    """The digest of the last week, sent to every enabled channel."""
+    return digest.send_digest(runtime().config, since)

@@ -1,0 +1,303 @@
+"""The scheduled runtime, with real parts on loopback: redis-server, Celery worker
+processes, an SMTP server (aiosmtpd), recorded Federal Register records.
+
+Nothing sleeps to synchronise: every wait is on a condition (the store, the SMTP
+inbox, a task's result) with a deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from monitor import store
+from monitor.config import load_config
+from monitor.schedule import next_run
+from tests.conftest import PORTFOLIO, RECORDED
+from tests.loopback import Inbox, free_port
+
+DEADLINE = 30.0
+MONITOR = Path(sys.executable).parent / "monitor"  # the installed command
+RELEVANT = "2020-10856"  # the one record of the demo data the demo portfolio alerts on
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = DEADLINE) -> object:
+    end = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.1)
+
+
+class SlowInbox(Inbox):
+    """Holds the first delivery at MAIL FROM until released (before any content is sent)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if not self.entered.is_set():
+            self.entered.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+
+@pytest.fixture
+def setup(tmp_path: Path, write_config, redis_server, monkeypatch):
+    """A config: the 21 recorded development records as a file: source, an SMTP channel."""
+    folder = tmp_path / "recorded"
+    folder.mkdir()
+    page = json.loads((RECORDED / "documents.page2.json").read_text(encoding="utf-8"))
+    (folder / "documents.json").write_text(json.dumps(page), encoding="utf-8")
+    monkeypatch.setenv("MONITOR_BROKER_URL", redis_server.url)
+
+    def make(smtp_port: int, backoff: float = 60) -> Path:
+        return write_config(
+            f"""
+            data_dir: state
+            sources:
+              - name: fr
+                kind: federal_register
+                base_url: file:{folder}/
+                since: 2016-01-01
+                retries: 0
+            portfolio:
+              path: {PORTFOLIO}
+            channels:
+              - name: mail
+                url: mailto://127.0.0.1:{smtp_port}?to=analyst@example.com&from=rm@example.com&mode=insecure
+                min_severity: medium
+            alerting:
+              retry_backoff: {backoff}
+              max_attempts: 5
+            celery:
+              result_backend: {redis_server.url}
+              lock_timeout: 4
+              visibility_timeout: 6
+            """
+        )
+
+    return make, len(page["results"])
+
+
+def client_and_store(path: Path):
+    """The test's side: a Celery app sending by name, and the store (migrated before the
+    workers start, so two processes never migrate at once)."""
+    from monitor.tasks import make_app
+
+    config = load_config(path)
+    return make_app(config), store.open_store(config.database_url)
+
+
+def alerts(db: store.Store) -> list[store.AlertRow]:
+    with db.session() as s:
+        return list(s.scalars(select(store.AlertRow).order_by(store.AlertRow.id)))
+
+
+def count(db: store.Store, table) -> int:
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(table))
+
+
+@pytest.fixture
+def smtp():
+    servers = []
+
+    def start(port: int, handler: Inbox | None = None) -> Inbox:
+        inbox = handler or Inbox()
+        server = Controller(inbox, hostname="127.0.0.1", port=port)
+        server.start()
+        servers.append(server)
+        return inbox
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def test_poll_task_end_to_end_one_email(setup, smtp, celery_worker):
+    make, n = setup
+    port = free_port()
+    inbox = smtp(port)
+    path = make(port)
+    client, db = client_and_store(path)
+    celery_worker(path, [str(MONITOR), "worker", "--config", str(path), "--concurrency", "2"])
+
+    result = client.send_task("monitor.tasks.poll_source", args=["fr"]).get(timeout=DEADLINE)
+    assert result["errors"] == {} and result["found"] == n and len(result["alerts"]) == 1
+    wait_for(lambda: [a.status for a in alerts(db)] == ["sent"], "the alert marked sent")
+    assert len(inbox.messages) == 1
+    message = inbox.messages[0]
+    assert message.rcpt_tos == ["analyst@example.com"]
+    assert RELEVANT in message.content.decode()
+
+
+def test_same_poll_delivered_twice_one_event_one_alert_one_email(setup, smtp, celery_worker):
+    make, n = setup
+    port = free_port()
+    inbox = smtp(port)
+    path = make(port)
+    client, db = client_and_store(path)
+    celery_worker(path)
+
+    first, second = (client.send_task("monitor.tasks.poll_source", args=["fr"]) for _ in "12")
+    results = [first.get(timeout=DEADLINE), second.get(timeout=DEADLINE)]
+    # together or one after the other: one of them stored the documents, the other nothing
+    assert sorted(r.get("found", 0) for r in results) == [0, n]
+    wait_for(lambda: [a.status for a in alerts(db)] == ["sent"], "the alert marked sent")
+    again = client.send_task("monitor.tasks.poll_source", args=["fr"]).get(timeout=DEADLINE)
+    assert again["found"] == 0 and again["alerts"] == []
+    assert count(db, store.EventRow) == n  # one event per document
+    assert len(alerts(db)) == 1
+    assert len(inbox.messages) == 1
+
+
+def test_smtp_down_alert_pending_then_delivered_once(setup, smtp, celery_worker):
+    make, _ = setup
+    port = free_port()
+    path = make(port, backoff=2)
+    client, db = client_and_store(path)
+    celery_worker(path)
+
+    client.send_task("monitor.tasks.poll_source", args=["fr"]).get(timeout=DEADLINE)
+    wait_for(lambda: alerts(db)[0].attempts >= 1, "a failed delivery attempt")
+    alert = alerts(db)[0]
+    assert alert.status == "pending" and alert.last_error
+
+    inbox = smtp(port)
+    client.send_task("monitor.tasks.deliver_due").get(timeout=DEADLINE)
+    wait_for(lambda: alerts(db)[0].status == "sent", "the alert marked sent")
+    # asked again, by the backstop and by ID: a sent alert is never sent again
+    assert client.send_task("monitor.tasks.deliver_due").get(timeout=DEADLINE) == []
+    again = client.send_task("monitor.tasks.deliver_alert", args=[alert.id]).get(timeout=DEADLINE)
+    assert again["status"] == "skipped"
+    assert len(inbox.messages) == 1
+    sent = alerts(db)[0]
+    assert sent.last_error is None and sent.attempts >= 2
+
+
+def test_worker_killed_while_delivering_alert_sent_exactly_once(setup, smtp, celery_worker):
+    make, _ = setup
+    port = free_port()
+    inbox = smtp(port, SlowInbox())
+    path = make(port)
+    client, db = client_and_store(path)
+    first = celery_worker(path)
+
+    client.send_task("monitor.tasks.poll_source", args=["fr"])
+    assert inbox.entered.wait(DEADLINE), "the delivery never reached the SMTP server"
+    first.kill()  # SIGKILL, the worker and its pool, in the middle of the SMTP dialogue
+    inbox.release.set()
+    assert [(a.status, a.attempts) for a in alerts(db)] == [("pending", 0)]
+
+    celery_worker(path)  # the task, unacknowledged, comes back after visibility_timeout
+    wait_for(lambda: [a.status for a in alerts(db)] == ["sent"], "the redelivered alert sent")
+    assert len(inbox.messages) == 1
+    assert alerts(db)[0].attempts == 1
+
+
+def test_one_beat_at_a_time(setup, celery_worker, redis_server):
+    """`monitor beat` holds the beat lock in Redis; a second one waits as a standby."""
+    import redis
+
+    make, _ = setup
+    path = make(free_port())
+    client_and_store(path)  # the store, migrated before beat starts
+    command = [str(MONITOR), "beat", "--config", str(path)]
+    first = celery_worker(path, command, ready="beat lock acquired")
+    lock = redis.Redis.from_url(redis_server.url)
+    assert lock.exists("regmonitor:lock:beat")
+    second = celery_worker(path, command, ready="another beat holds the lock")
+    assert "beat lock acquired" not in second.output()
+    first.kill()  # its lock expires (BEAT_LOCK_TTL): the standby takes over
+    lock.pexpire("regmonitor:lock:beat", 100)  # ... sooner, for the test
+    wait_for(lambda: "beat lock acquired" in second.output(), "the standby beat taking over")
+
+
+def test_beat_schedule_follows_the_config(write_config, monkeypatch):
+    from monitor.tasks import SourceSchedule, beat_schedule, make_app
+
+    path = write_config(
+        """
+        sources:
+          - name: documents
+            kind: federal_register
+            schedule: ["06:15", "17:15"]
+            jitter_seconds: 90
+          - name: inspection
+            kind: public_inspection
+            every_minutes: 15
+            jitter_seconds: 0
+          - name: paused
+            kind: federal_register
+            enabled: false
+        celery:
+          deadline_scan_at: "06:30"
+          digest_day: fri
+          digest_at: "16:00"
+        """
+    )
+    monkeypatch.setenv("MONITOR_BROKER_URL", "redis://127.0.0.1:9/0")
+    config = load_config(path)
+    schedule = beat_schedule(config)
+    assert set(schedule) == {
+        "poll:documents", "poll:inspection", "scan-deadlines", "deliver-due", "weekly-digest",
+    }  # fmt: skip
+    assert schedule["poll:documents"]["args"] == ("documents",)
+    assert schedule["deliver-due"]["schedule"] == timedelta(minutes=1)
+    app = make_app(config)
+    assert app.conf.broker_url == "redis://127.0.0.1:9/0"
+    assert app.conf.broker_transport_options["visibility_timeout"] == 3600
+    assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
+
+    # Friday 2025-07-04 is Independence Day: the next poll after Thursday evening is Monday's
+    thursday = datetime(2025, 7, 3, 22, 0, tzinfo=UTC)  # 18:00 Eastern
+    documents = SourceSchedule("documents", ["06:15", "17:15"], 60, 90, nowfun=lambda: thursday)
+    expected = next_run("documents", ["06:15", "17:15"], 60, 90, thursday)
+    assert expected.date().isoformat() == "2025-07-07"
+    assert documents.remaining_estimate(thursday) == expected - thursday
+    assert documents.is_due(thursday - timedelta(days=1)).is_due  # a missed run goes at once
+    due, wait = documents.is_due(thursday)
+    assert not due and wait == (expected - thursday).total_seconds()
+
+    later = thursday + timedelta(minutes=20)
+    inspection = SourceSchedule("inspection", None, 15, 0, nowfun=lambda: later)
+    assert inspection.is_due(thursday) == (True, 15 * 60)
+    assert inspection.is_due(later) == (False, 15 * 60)
+    crontab = schedule["weekly-digest"]["schedule"]
+    assert crontab.day_of_week == {5} and crontab.hour == {16} and crontab.minute == {0}
+
+
+def test_worker_and_beat_stop_on_a_configuration_error(write_config):
+    import subprocess
+
+    path = write_config(
+        """
+        celery:
+          lock_timeout: 600
+          visibility_timeout: 300
+        """
+    )
+    for command in ("worker", "beat"):
+        done = subprocess.run([str(MONITOR), command, "--config", str(path)], capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+        assert done.returncode == 2
+        assert "celery.visibility_timeout" in done.stderr and "lock_timeout" in done.stderr
