@@ -75,9 +75,15 @@ class Rendered:
     format: str
 
 
-def render(env: jinja2.Environment, fmt: str, context: dict[str, Any]) -> Rendered:
-    """Render the title and the body of one alert for one channel format."""
-    family = "alert" if context.get("doc") is not None else "source"
+def render(
+    env: jinja2.Environment, fmt: str, context: dict[str, Any], family: str | None = None
+) -> Rendered:
+    """Render the title and the body of one message for one channel format.
+
+    The family is `alert` for an event about a document, `source` for a source's
+    health (no document), or given (`digest`).
+    """
+    family = family or ("alert" if context.get("doc") is not None else "source")
     body_name = TEMPLATE_FILES[fmt].format(family=family)
     try:
         title = env.get_template(TITLE_TEMPLATE.format(family=family)).render(context)

@@ -21,7 +21,7 @@ import jinja2
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.alerts import TEMPLATE_FILES, TITLE_TEMPLATE, Rendered
+from monitor.alerts import Rendered, render
 from monitor.config import Config
 from monitor.deadlines import FR_ZONE, fr_today
 from monitor.document import Document
@@ -35,7 +35,6 @@ from monitor.store import (
     source_rows,
     utcnow,
 )
-from monitor.yamlfile import ConfigError
 
 FAMILY = "digest"
 DOCUMENT_EVENTS = ("new_document", "document_changed", "deadline_changed")
@@ -455,16 +454,7 @@ def _iso(value: date | datetime | None) -> str | None:
 
 def render_digest(env: jinja2.Environment, fmt: str, digest: Digest) -> Rendered:
     """The digest's title and its body in one channel format (email, slack, text)."""
-    body_name = TEMPLATE_FILES[fmt].format(family=FAMILY)
-    context = {"digest": digest, "eastern": eastern}
-    try:
-        title = env.get_template(TITLE_TEMPLATE.format(family=FAMILY)).render(context)
-        body = env.get_template(body_name).render(context)
-    except jinja2.TemplateError as exc:
-        line = getattr(exc, "lineno", None)
-        where = body_name + (f":{line}" if line else "")
-        raise ConfigError(f"template {where}: {exc}") from None
-    return Rendered(title=" ".join(title.split()), body=body.strip() + "\n", format=fmt)
+    return render(env, fmt, {"digest": digest, "eastern": eastern}, family=FAMILY)
 
 
 # --- sending --------------------------------------------------------------------------
