@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monitor.fedreg_xml import DEPTH, candidates, int_to_roman
+from monitor.fedreg_xml import DEPTH, Level, candidates, int_to_roman, level_score
 
 if TYPE_CHECKING:  # pragma: no cover
     from monitor.document import Document
@@ -102,22 +102,6 @@ _TOKEN = re.compile(r"\(([^)]+)\)")
 # "15 CFR 744.23(a)(3)", "15 CFR 744.23(a)#p2", "Supp. 4 to Part 744"
 _IDENT = re.compile(rf"^(?P<section>.*?)(?P<label>(?:{_MARK})+)?(?:#p(?P<n>\d+))?$", re.S)
 
-Level = tuple[str, str, int]  # kind, token, ordinal
-
-
-def _score(kind: str, ordinal: int, stack: list[Level | None]) -> float:
-    depth = DEPTH[kind]
-    if depth < len(stack):
-        level = stack[depth]
-        if level is None:
-            return 1.0
-        if ordinal == level[2] + 1:
-            return 3.0
-        return 1.0 if ordinal > level[2] else 0.1
-    if depth == len(stack):
-        return 3.0 if ordinal == 1 else 0.5
-    return 0.2 if not stack else 0.05
-
 
 def _choose(token: str, stack: list[Level | None], lookahead: str | None) -> Level | None:
     """The level a marker stands for after the labels in `stack` (the CFR hierarchy
@@ -128,7 +112,7 @@ def _choose(token: str, stack: list[Level | None], lookahead: str | None) -> Lev
     if not options:
         return None
     scored = sorted(
-        ((_score(k, n, stack), -DEPTH[k], k, n) for k, n in options),
+        ((level_score(k, n, stack), -DEPTH[k], k, n) for k, n in options),
         reverse=True,
     )
     best = scored[0]

@@ -632,7 +632,9 @@ def candidates(token: str, italic: bool = False) -> list[tuple[str, int]]:
 Level = tuple[str, str, int]  # kind, token, ordinal
 
 
-def _score(kind: str, ordinal: int, stack: list[Level | None], gap: bool) -> float:
+def level_score(kind: str, ordinal: int, stack: list[Level | None], gap: bool = False) -> float:
+    """How well a marker of `kind` and `ordinal` continues the labels in `stack`;
+    `gap` when a printed excerpt skipped text (after stars), so any level may follow."""
     depth = DEPTH[kind]
     if depth < len(stack):
         level = stack[depth]
@@ -655,7 +657,7 @@ def _choose(
     if not options:
         return None
     scored = sorted(
-        ((_score(kind, n, stack, gap), -DEPTH[kind], kind, n) for kind, n in options),
+        ((level_score(kind, n, stack, gap), -DEPTH[kind], kind, n) for kind, n in options),
         reverse=True,
     )
     best = scored[0]
