@@ -102,3 +102,17 @@ def celery_worker(redis_server, tmp_path: Path):
     yield start
     for worker in workers:
         worker.stop()
+
+
+def record(number: str) -> dict:
+    """One real recorded FR record of the demo set, as the API gives it."""
+    return json.loads((RECORDS / f"{number}.json").read_text(encoding="utf-8"))
+
+
+def write_page(folder: Path, *numbers: str) -> Path:
+    """A recorded folder whose documents.json page holds these real records."""
+    folder.mkdir(parents=True, exist_ok=True)
+    results = [record(n) for n in numbers]
+    page = {"count": len(results), "results": results}
+    (folder / "documents.json").write_text(json.dumps(page), encoding="utf-8")
+    return folder

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from monitor import store
 from monitor.config import load_config
 from monitor.pipeline import check
-from tests.conftest import PORTFOLIO, RECORDS, read_outbox
+from tests.conftest import PORTFOLIO, read_outbox, write_page
 from tests.loopback import Inbox, free_port
 
 PASSWORD = "pw-Planted-7731-never-shown"
@@ -28,10 +28,7 @@ FIELDS = {
 @pytest.fixture
 def setup(tmp_path: Path, write_config):
     """One relevant record; an SMTP channel on a closed port (fails at once) and an outbox."""
-    folder = tmp_path / "fr"
-    folder.mkdir()
-    record = json.loads((RECORDS / "2020-10856.json").read_text())
-    (folder / "documents.json").write_text(json.dumps({"count": 1, "results": [record]}))
+    folder = write_page(tmp_path / "fr", "2020-10856")
     port = free_port()
     url = (
         f"mailto://127.0.0.1:{port}?to=analyst@example.com&from=regmonitor@example.com"

@@ -29,7 +29,7 @@ from monitor.channels import (
 from monitor.config import load_config
 from monitor.document import Document
 from monitor.pipeline import check
-from tests.conftest import PORTFOLIO, RECORDS
+from tests.conftest import PORTFOLIO, RECORDS, write_page
 
 TOKEN = "hooktoken123456"
 HOOK = f"/hooks/{TOKEN}"
@@ -41,10 +41,7 @@ def mmost(httpserver) -> str:
 
 @pytest.fixture
 def config_path(tmp_path: Path, write_config, httpserver):
-    folder = tmp_path / "fr"
-    folder.mkdir()
-    record = json.loads((RECORDS / "2020-10856.json").read_text())
-    (folder / "documents.json").write_text(json.dumps({"count": 1, "results": [record]}))
+    folder = write_page(tmp_path / "fr", "2020-10856")
     return write_config(
         f"""
         data_dir: state

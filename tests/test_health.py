@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from monitor import store
 from monitor.alerts import alert_context, load_templates, render
 from monitor.config import load_config
 from monitor.pipeline import check
-from tests.conftest import RECORDS, read_outbox
+from tests.conftest import read_outbox, write_page
 
 
 def test_failing_realerted_then_recovered(tmp_path, write_config):
@@ -47,9 +46,7 @@ def test_failing_realerted_then_recovered(tmp_path, write_config):
     assert check(config).health == ["source fr failing"]
     assert "(4 polls in a row)" in read_outbox(outbox)[-1]["title"]
 
-    folder.mkdir()
-    record = json.loads((RECORDS / "2020-10856.json").read_text())
-    (folder / "documents.json").write_text(json.dumps({"count": 1, "results": [record]}))
+    write_page(folder, "2020-10856")
     recovered = check(config)
     assert recovered.errors == {} and recovered.health == ["source fr recovered"]
     assert read_outbox(outbox)[-1]["title"] == "[regmonitor] Source fr recovered"

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from monitor import store
 from monitor.config import load_config
 from monitor.pipeline import check
-from tests.conftest import PORTFOLIO, RECORDED, RECORDS, read_outbox
+from tests.conftest import PORTFOLIO, RECORDED, read_outbox, write_page
 from tests.loopback import Inbox, free_port
 
 
@@ -237,10 +237,7 @@ def test_status_shows_source_health_and_outbox(demo_config, write_config, tmp_pa
 
 
 def test_a_crashing_source_does_not_stop_the_others(write_config, tmp_path):
-    good = tmp_path / "good"
-    good.mkdir()
-    record = json.loads((RECORDS / "2020-10856.json").read_text())
-    (good / "documents.json").write_text(json.dumps({"count": 1, "results": [record]}))
+    good = write_page(tmp_path / "good", "2020-10856")
     bad = tmp_path / "bad"
     bad.mkdir()
     # a page whose next_page_url is not a string makes the watcher itself fail
