@@ -20,3 +20,8 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
         self.messages.append(envelope)
         return "250 OK"
+
+
+def requests_to(server, path: str) -> list:
+    """The requests a pytest-httpserver received for one path, in order."""
+    return [request for request, _ in server.log if request.path == path]

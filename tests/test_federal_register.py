@@ -27,6 +27,7 @@ from monitor import store
 from monitor.config import load_config
 from monitor.http import FetchError, get_json, make_client
 from monitor.pipeline import check
+from tests import loopback
 from tests.conftest import RECORDED
 from watchers.federal_register import FIELDS, FederalRegisterOptions, poll
 
@@ -66,7 +67,7 @@ def fails_with(opts: FederalRegisterOptions, *fragments: str) -> str:
 
 
 def requests_to(server: HTTPServer, path: str = DOCS) -> list[Request]:
-    return [request for request, _ in server.log if request.path == path]
+    return loopback.requests_to(server, path)
 
 
 # --- pagination and the query -------------------------------------------------------

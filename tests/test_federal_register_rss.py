@@ -23,6 +23,7 @@ from monitor.config import load_config
 from monitor.document import Document
 from monitor.http import FetchError, make_client
 from monitor.pipeline import check
+from tests import loopback
 from tests.conftest import RECORDS, ROOT
 from watchers.federal_register_rss import FederalRegisterRssOptions, poll
 
@@ -72,7 +73,7 @@ def record(number: str) -> dict:
 
 
 def requests_to(server: HTTPServer, path: str = RSS) -> list[Request]:
-    return [request for request, _ in server.log if request.path == path]
+    return loopback.requests_to(server, path)
 
 
 def fails_with(opts: FederalRegisterRssOptions, *fragments: str) -> str:

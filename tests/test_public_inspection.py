@@ -23,6 +23,7 @@ from monitor import store
 from monitor.config import load_config
 from monitor.http import FetchError, make_client
 from monitor.pipeline import check
+from tests import loopback
 from tests.conftest import RECORDS, read_outbox
 from watchers.public_inspection import PublicInspectionOptions, poll
 
@@ -58,7 +59,7 @@ def numbers(result) -> list[str]:
 
 
 def requests_to(server: HTTPServer, path: str = CURRENT) -> list[Request]:
-    return [request for request, _ in server.log if request.path == path]
+    return loopback.requests_to(server, path)
 
 
 def fails_with(opts: PublicInspectionOptions, *fragments: str) -> str:
