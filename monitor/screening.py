@@ -4,55 +4,71 @@ A `Screener` is built once from a `Portfolio`. Every customer name and alias, an
 screened name, goes through the same normalisation, and each step that changes the
 name is recorded so a match can say why:
 
-- Unicode width folding (NFKC), casefold, punctuation;
-- Chinese script: legal forms (有限公司, 股份有限公司, 有限责任公司, ...) removed, common
-  terms translated (科技 -> technology, 北京 -> beijing), the rest transliterated to
-  pinyin with pypinyin (壁仞 -> biren);
-- legal forms removed (Co., Ltd. / Company Limited / LLC / GmbH / Pte. Ltd. / S.A. ...);
+- Unicode width folding (NFKC), casefold, accents, punctuation, British spellings;
+- Chinese script: traditional characters to simplified (opencc), legal forms (有限公司,
+  股份有限公司, ...) and city markers (深圳市) removed, common terms translated (科技 ->
+  technology, 北京 -> beijing), the rest transliterated to pinyin with pypinyin (壁仞 ->
+  biren); romanised Chinese words read the same way (keji -> technology);
+- legal forms removed (Co., Ltd. / Company Limited / LLC / GmbH / Pte. Ltd. / S.A. de C.V.
+  / Gesellschaft mit beschränkter Haftung / youxian gongsi / ...);
 - camel case and pinyin spacing, against the portfolio's own vocabulary
   ("Bi Ren" -> "biren", "BEIJINGBIREN" -> "beijing biren", "MooreThreads" -> "moore threads");
-- abbreviations and word forms (Tech. -> technology, Dev. -> development,
-  Technologies -> technology).
+- abbreviations and word forms (Tech. -> technology, IC -> integrated circuit,
+  Technologies -> technology, Bangalore -> bengaluru).
 
-Candidate blocking: an inverted index from each alias's distinctive tokens (and their
-one-character deletions, so a typo still finds its customer) to the aliases. Only the
-customers sharing a key with the name are scored, so the cost follows the number of
-candidates, not names x customers. `Screener.comparisons` counts alias comparisons.
-
-Scoring (the look-alike rule): the tokens of the name and of an alias are paired,
-exactly or fuzzily (rapidfuzz ratio >= 80 for tokens of five letters or more). The
-paired core is compared with `token_sort_ratio`; then every token left unpaired on
-either side costs points by its kind:
+Scoring (the look-alike rule): the tokens of the name and of an alias are paired, exactly
+or as a typo (one letter dropped, added or swapped after the same first letter; a
+substituted one in words of 7+ letters), word order free. A typo costs 6; then every
+token left unpaired on either side costs points by its kind:
 
 - a distinctive token (anything not generic, not a place): -25. This is what keeps
   "Biren Capital Partners" off "Biren": `token_set_ratio` says 100 (the alias is a
-  subset), but "capital" and "partners" are unexplained and cost 50.
+  subset), but "capital" and "partners" are unexplained and cost 50. A word of the
+  customer's other names ("YMTC" after Yangtze Memory's name) or the alias's initials
+  is explained and costs nothing.
 - a generic word (technology, development, intelligent, group, ...): -3 on one side,
-  -10 for a generic word that replaces another ("Aurora Cloud" is not "Aurora Compute"
-  only because both are distinctive; "X Intelligent" vs "X Technology" is a swap).
-- a place in the name that is not the customer's (its city, country or the places in
-  its aliases; its parent's too): -15 ("Inspur Taiwan" is not Inspur of Jinan, CN).
-  A place that is the customer's costs nothing. A place only in the alias costs 13: an
-  alias qualified by a place names that branch ("Guangzhou Biren"), and a name without
-  the place ("Biren") is the unqualified customer's, unless a country agrees.
+  -13 for a generic word that replaces another ("Semiconductor Manufacturing
+  Technology" is not "... International").
+- a place in the name that is not the customer's (its city and province, country, the
+  places in its aliases; its parent's too): -10, a branch or subsidiary ("Huawei
+  Technologies (Thailand)", "Shanghai Huawei Technologies"); -15 for a country before
+  the name, which is part of it ("Taiwan Semiconductor Manufacturing"). A place of the
+  alias the name lacks: -5, or nothing when an address gives it or the name puts
+  another place in its stead ("(Beijing)" -> "(Shanghai)").
+
+Then a customer another one explains better by place is set aside, and the winner says
+so: "Inspur Taiwan" is inspur-taiwan's, not Inspur's with a foreign qualifier; bare
+"Biren" is biren's, not the branch alias "Guangzhou Biren"'s.
 
 A core without a distinctive token (only "technology" in common) scores 0; one whose only
-distinctive words are short acronyms ("MTT" inside a longer name, or alone) loses 10. A country or
-an address given with the name and agreeing with the customer's (or its parent's) adds
-5 each. Parent and subsidiary: a match also lists the customer's children (customers
-whose `parent` is its id) and its parent, as related matches.
+distinctive words are acronyms loses 10 (four letters, "SMIC") or 15 (three, "MTT": below
+the threshold alone). A country or an address given with the name and agreeing with the
+customer's (or its parent's) adds 5 each. Parent and subsidiary: a match also lists the
+customer's children (customers whose `parent` is its id) and its parent, as related
+matches.
+
+Candidate blocking: at the usual thresholds a match pairs every distinctive word of the
+alias, so each alias is indexed by its rarest distinctive word and that word's
+one-letter deletions (a typo still finds it); the aliases found are kept only if no
+distinctive word on either side is beyond pairing, which is known without scoring. So
+the cost follows the few real candidates, not names x customers (`Screener.comparisons`
+counts alias comparisons). A threshold low enough to show partial matches uses an index
+of every distinctive word, built on first use.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from opencc import OpenCC
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from monitor.portfolio import Customer, Portfolio
 
@@ -60,15 +76,18 @@ DEFAULT_THRESHOLD = 88
 
 DISTINCT_PENALTY = 25
 GENERIC_PENALTY = 3
-GENERIC_SWAP_PENALTY = 10
-PLACE_CONFLICT_PENALTY = 15
-PLACE_MISSING_PENALTY = 13
+GENERIC_SWAP_PENALTY = 13
+PLACE_CONFLICT_PENALTY = 10
+LEADING_COUNTRY_PENALTY = 15
+PLACE_MISSING_PENALTY = 5
 COUNTRY_BONUS = 5
 ADDRESS_BONUS = 5
-ACRONYM_PENALTY = 10
+ACRONYM_PENALTY = 10  # a 4-letter acronym alone ("SMIC"): a lead, weaker than a name
+SHORT_ACRONYM_PENALTY = 15  # 3 letters ("MTT") match many names: below the threshold alone
 ACRONYM_LEN = 4
-FUZZY_TOKEN = 80  # rapidfuzz ratio for two tokens of 5+ letters to pair
-FUZZY_MIN_LEN = 5
+TYPO_PENALTY = 6
+FUZZY_MIN_LEN = 5  # tokens this long pair at one edit (insertion, deletion, transposition)
+FUZZY_SUBSTITUTION_LEN = 7  # and this long, at one substituted letter too
 
 # --- word lists ---------------------------------------------------------------------
 
@@ -81,48 +100,59 @@ def _words(text: str) -> frozenset[str]:
 # (short or ambiguous ones: "AS", "SA", "AG" can be words or initials inside a name).
 LEGAL_ANYWHERE = _words(
     "co ltd limited company llc inc incorporated gmbh plc pte pvt corp corporation kk "
-    "sdn bhd fze fzco llp jsc ojsc pjsc cjsc ooo oao zao ltda pty mbh"
+    "sdn bhd fze fzco llp jsc ojsc pjsc cjsc ooo oao zao ltda pty mbh aktiengesellschaft "
+    "kabushiki kaisha gaisha sendirian berhad limitada gongsi"
 )
 LEGAL_TRAILING = _words(
-    "ag sa srl sarl spa bv nv oy ab as private sas kg fz lp sl sro cv ad se lda kft de"
+    "ag sa srl sarl spa bv nv oy ab as private sas kg fz lp sl sro cv ad se lda kft de ca sc scs"
 )
 LEGAL = LEGAL_ANYWHERE | LEGAL_TRAILING
+# Legal forms spelled out in several words, removed wherever they stand (the romanised
+# Chinese and Russian ones are how OFAC and Entity List aliases often give them).
+LEGAL_PHRASES = (
+    "gesellschaft mit beschrankter haftung", "sociedad anonima", "sociedade anonima",
+    "societe anonyme", "societa per azioni", "sociedad de responsabilidad limitada",
+    "besloten vennootschap", "naamloze vennootschap", "limited liability company",
+    "limited liability partnership", "public limited company", "joint stock company",
+    "joint stock", "free zone establishment", "free zone company", "free zone",
+    "obshchestvo s ogranichennoi otvetstvennostyu", "otkrytoe aktsionernoe obshchestvo",
+    "zakrytoe aktsionernoe obshchestvo", "publichnoe aktsionernoe obshchestvo",
+    "aktsionernoe obshchestvo", "gufen youxian gongsi", "youxian zeren gongsi",
+    "youxian gongsi", "s en c", "yugen kaisha", "yugen gaisha", "godo kaisha", "godo gaisha",
+)  # fmt: skip
+LEGAL_PHRASE_RE = re.compile(
+    r"\b(" + "|".join(sorted(LEGAL_PHRASES, key=len, reverse=True)) + r")\b"
+)
 CN_LEGAL = sorted(
     [
-        "股份有限公司", "有限责任公司", "有限責任公司", "集团有限公司", "集團有限公司",
-        "有限公司", "股份公司", "分公司", "株式会社", "有限会社", "合同会社", "公司",
+        "股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "股份公司", "分公司",
+        "株式会社", "有限会社", "合同会社", "公司",
     ],
     key=len,
     reverse=True,
 )  # fmt: skip
 
 # Chinese terms translated before transliteration, so 壁仞科技 reads "biren technology"
-# like its English name, and place names stand as their own tokens.
+# like its English name, and place names stand as their own tokens. Simplified script:
+# traditional characters are converted first (華為 -> 华为, 長江 -> 长江).
 CN_TERMS = {
-    "科技": "technology", "技术": "technology", "技術": "technology",
-    "智能": "intelligent", "信息": "information", "資訊": "information",
-    "电子": "electronics", "電子": "electronics", "微电子": "microelectronics",
-    "微電子": "microelectronics", "产业": "industry", "產業": "industry",
-    "工业": "industrial", "工業": "industrial", "实业": "industrial",
-    "集成电路": "integrated circuit", "積體電路": "integrated circuit",
-    "半导体": "semiconductor", "半導體": "semiconductor", "国际": "international",
-    "國際": "international", "制造": "manufacturing", "製造": "manufacturing",
-    "贸易": "trading", "貿易": "trading", "集团": "group", "集團": "group",
-    "控股": "holdings", "发展": "development", "發展": "development", "开发": "development",
-    "開發": "development", "研究所": "institute", "研究院": "research institute",
-    "网络": "network", "網絡": "network", "通信": "communications", "软件": "software",
-    "軟件": "software", "系统": "systems", "系統": "systems", "设备": "equipment",
-    "設備": "equipment", "投资": "investment", "投資": "investment",
-    "进出口": "import export", "進出口": "import export", "大学": "university",
-    "大學": "university",
-    "中国": "china", "中國": "china", "香港": "hongkong", "澳门": "macau", "澳門": "macau",
-    "台湾": "taiwan", "台灣": "taiwan", "臺灣": "taiwan", "台北": "taipei",
+    "科技": "technology", "技术": "technology", "智能": "intelligent", "信息": "information",
+    "资讯": "information", "电子": "electronics", "微电子": "microelectronics",
+    "产业": "industry", "工业": "industrial", "实业": "industrial",
+    "集成电路": "integrated circuit", "积体电路": "integrated circuit",
+    "半导体": "semiconductor", "国际": "international", "制造": "manufacturing",
+    "贸易": "trading", "集团": "group", "控股": "holdings", "发展": "development",
+    "开发": "development", "研究所": "institute", "研究院": "research institute",
+    "网络": "network", "通信": "communications", "软件": "software", "系统": "systems",
+    "设备": "equipment", "设计": "design", "投资": "investment", "进出口": "import export",
+    "大学": "university",
+    "中国": "china", "香港": "hongkong", "澳门": "macau", "台湾": "taiwan", "台北": "taipei",
     "新加坡": "singapore", "北京": "beijing", "上海": "shanghai", "深圳": "shenzhen",
-    "广州": "guangzhou", "廣州": "guangzhou", "杭州": "hangzhou", "天津": "tianjin",
-    "成都": "chengdu", "武汉": "wuhan", "南京": "nanjing", "西安": "xian",
-    "青岛": "qingdao", "济南": "jinan", "合肥": "hefei", "重庆": "chongqing",
-    "苏州": "suzhou", "无锡": "wuxi", "长沙": "changsha", "厦门": "xiamen",
-    "安徽": "anhui", "江苏": "jiangsu", "浙江": "zhejiang", "广东": "guangdong",
+    "广州": "guangzhou", "杭州": "hangzhou", "天津": "tianjin", "成都": "chengdu",
+    "武汉": "wuhan", "南京": "nanjing", "西安": "xian", "青岛": "qingdao", "济南": "jinan",
+    "合肥": "hefei", "重庆": "chongqing", "苏州": "suzhou", "无锡": "wuxi", "长沙": "changsha",
+    "厦门": "xiamen", "安徽": "anhui", "江苏": "jiangsu", "浙江": "zhejiang",
+    "广东": "guangdong",
 }  # fmt: skip
 CN_TERM_ORDER = sorted(CN_TERMS, key=len, reverse=True)
 
@@ -148,7 +178,18 @@ ABBREVIATIONS = {
     "eng": "engineering", "engg": "engineering", "equip": "equipment",
     "comm": "communications", "comms": "communications", "mgmt": "management",
     "intell": "intelligent", "hk": "hongkong", "sg": "singapore", "prc": "china",
-    "peking": "beijing",
+    "ic": "integrated circuit",
+}  # fmt: skip
+# Romanised Chinese (pinyin) words of company names, read like their English translation.
+PINYIN_TERMS = {
+    "keji": "technology", "jishu": "technology", "kaifa": "development",
+    "fazhan": "development", "zhineng": "intelligent", "xinxi": "information",
+    "dianzi": "electronics", "weidianzi": "microelectronics", "chanye": "industry",
+    "gongye": "industrial", "shiye": "industrial", "bandaoti": "semiconductor",
+    "guoji": "international", "jituan": "group", "konggu": "holdings", "maoyi": "trading",
+    "touzi": "investment", "tongxin": "communications", "ruanjian": "software",
+    "wangluo": "network", "xitong": "systems", "shebei": "equipment", "zhizao": "manufacturing",
+    "sheji": "design", "yanjiusuo": "institute", "daxue": "university",
 }  # fmt: skip
 WORD_FORMS = {
     "technologies": "technology", "technological": "technology",
@@ -157,7 +198,10 @@ WORD_FORMS = {
     "solution": "solutions", "service": "services", "holding": "holdings",
     "semiconductors": "semiconductor", "networks": "network", "communication": "communications",
     "enterprises": "enterprise", "laboratories": "labs", "laboratory": "labs", "lab": "labs",
-    "macao": "macau", "centre": "center", "intelligence": "intelligent",
+    "macao": "macau", "intelligence": "intelligent",
+    # former or other names of cities
+    "peking": "beijing", "canton": "guangzhou", "bangalore": "bengaluru", "bombay": "mumbai",
+    "madras": "chennai", "calcutta": "kolkata",
 }  # fmt: skip
 
 COUNTRY_NAMES: dict[str, frozenset[str]] = {
@@ -180,6 +224,15 @@ PLACE_PHRASES = {
     "inner mongolia": "neimenggu", "peoples republic of china": "china",
     "people s republic of china": "china", "north korea": "northkorea", "xi an": "xian",
 }  # fmt: skip
+# British spellings, also inside a word ("Datacentre"), read as American ones
+SPELLINGS = {
+    "centre": "center", "harbour": "harbor", "fibre": "fiber", "theatre": "theater",
+    "metre": "meter", "labour": "labor", "colour": "color", "defence": "defense",
+    "organisation": "organization",
+}  # fmt: skip
+SPELLING_RE = re.compile(r"(" + "|".join(SPELLINGS) + r")\b")
+TERM_PHRASES = {"artificial intelligence": "ai"}
+TERM_PHRASE_RE = re.compile(r"\b(" + "|".join(TERM_PHRASES) + r")\b")
 PLACE_PHRASE_RE = re.compile(
     r"\b(" + "|".join(re.escape(p) for p in sorted(PLACE_PHRASES, key=len, reverse=True)) + r")\b"
 )
@@ -190,11 +243,38 @@ PLACES = _words(
     "hubei hunan hebei henan fujian liaoning jilin heilongjiang shaanxi shanxi yunnan "
     "guizhou guangxi hainan jiangxi gansu qinghai xinjiang tibet ningxia neimenggu taipei "
     "hsinchu kaohsiung taichung tainan tokyo osaka seoul frankfurt hamburg munich berlin "
-    "london manchester dublin dubai abudhabi bengaluru bangalore mumbai delhi kualalumpur "
-    "toronto vancouver newyork buenosaires moscow minsk tehran"
+    "london manchester dublin dubai abudhabi bengaluru mumbai delhi chennai kolkata "
+    "kualalumpur toronto vancouver newyork buenosaires moscow minsk tehran guiyang"
 ).union(*COUNTRY_NAMES.values())
+COUNTRY_WORDS = frozenset().union(*COUNTRY_NAMES.values())
+# The province of a city: an address "Jinan, Shandong" names the customer's own place.
+PROVINCE_OF = {
+    city: province
+    for province, cities in {
+        "guangdong": "shenzhen guangzhou dongguan foshan zhuhai", "zhejiang": "hangzhou ningbo",
+        "jiangsu": "nanjing suzhou wuxi", "shandong": "jinan qingdao", "sichuan": "chengdu",
+        "hubei": "wuhan", "hunan": "changsha", "anhui": "hefei", "shaanxi": "xian",
+        "fujian": "xiamen", "liaoning": "dalian shenyang", "heilongjiang": "harbin",
+        "henan": "zhengzhou", "yunnan": "kunming", "guizhou": "guiyang",
+    }.items()
+    for city in cities.split()
+}  # fmt: skip
 
+EXPANSIONS = {
+    word: (what, as_)
+    for what, table in (
+        ("pinyin word", PINYIN_TERMS), ("word form", WORD_FORMS), ("abbreviation", ABBREVIATIONS)
+    )
+    for word, as_ in table.items()
+}  # fmt: skip
+PUNCTUATION = re.compile(r"[^\w\s]|_")
+INITIAL_DOTS = re.compile(r"(?<=\b[a-z])\.(?=[a-z]\b)")  # "h.l.p. s.a." -> "hlp. sa."
+APOSTROPHES = re.compile(r"['’`]")
+SEPARATORS = re.compile(r"[\W_]+")
+TO_SIMPLIFIED = OpenCC("t2s")
 HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# 深圳市 (Shenzhen City), 广东省 (Guangdong Province): the marker after a place name
+PLACE_MARK = re.compile(r"([\u4e00-\u9fff]{2,3}?)[市省]")
 CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 LATIN_WORD = re.compile(r"[A-Za-z]+")
 
@@ -233,6 +313,18 @@ def _word_break(token: str, vocab: frozenset[str], exclude: str = "") -> list[st
 
 
 def _han_to_latin(text: str, steps: list[str], vocab: frozenset[str] | None) -> str:
+    simplified = TO_SIMPLIFIED.convert(text)
+    if simplified != text:
+        steps.append(f"traditional characters to simplified: {text} -> {simplified}")
+        text = simplified
+
+    def unmark(m: re.Match[str]) -> str:
+        if "".join(lazy_pinyin(m.group(1))) not in PLACES:
+            return m.group()
+        steps.append(f"place marker removed: {m.group()} -> {m.group(1)}")
+        return m.group(1)
+
+    text = PLACE_MARK.sub(unmark, text)
     for form in CN_LEGAL:
         if form in text:
             text = text.replace(form, " ")
@@ -254,6 +346,9 @@ def _han_to_latin(text: str, steps: list[str], vocab: frozenset[str] | None) -> 
 
 
 def _camel(text: str, steps: list[str], vocab: frozenset[str]) -> str:
+    if not CAMEL.search(text):
+        return text
+
     def split(m: re.Match[str]) -> str:
         word = m.group()
         if word.casefold() in vocab or word.casefold() in LEGAL or not CAMEL.search(word):
@@ -266,16 +361,22 @@ def _camel(text: str, steps: list[str], vocab: frozenset[str]) -> str:
 
 
 def _join_letters(tokens: list[str]) -> list[str]:
-    """Runs of single letters are initials: "s a" (S.A.) -> "sa", "l l c" -> "llc"."""
+    """Runs of single letters are initials: "s a" (S.A.) -> "sa", "l l c" -> "llc"; a run
+    of legal forms stays apart ("s a b v", S.A. B.V. -> "sa bv")."""
+    if min(map(len, tokens), default=2) > 1:
+        return tokens
     out: list[str] = []
     run: list[str] = []
     for token in [*tokens, ""]:
         if len(token) == 1 and token.isalpha():
             run.append(token)
             continue
-        if run:
-            out.append("".join(run)) if len(run) > 1 else out.extend(run)
-            run = []
+        if len(run) > 1:
+            joined = "".join(run)
+            out.extend([joined] if joined in LEGAL else _word_break(joined, LEGAL) or [joined])
+        else:
+            out.extend(run)
+        run = []
         if token:
             out.append(token)
     return out
@@ -283,9 +384,14 @@ def _join_letters(tokens: list[str]) -> list[str]:
 
 def _strip_legal(tokens: list[str], steps: list[str]) -> list[str]:
     kept = [t for t in tokens if t not in LEGAL_ANYWHERE]
-    removed = [t for t in tokens if t in LEGAL_ANYWHERE]
-    while kept and kept[-1] in LEGAL_TRAILING:
-        removed.append(kept.pop())
+    removed = [t for t in tokens if t not in kept]
+    # a trailing form may be followed by a place: "Pampas Research S.A. (Argentina)"
+    end = len(kept)
+    while end and kept[end - 1] in PLACES:
+        end -= 1
+    while end and kept[end - 1] in LEGAL_TRAILING:
+        removed.append(kept.pop(end - 1))
+        end -= 1
     if removed:
         steps.append(f"legal form removed: {' '.join(removed)}")
     return kept
@@ -293,6 +399,8 @@ def _strip_legal(tokens: list[str], steps: list[str]) -> list[str]:
 
 def _respace(tokens: list[str], vocab: frozenset[str], steps: list[str]) -> list[str]:
     """Pinyin spacing: join pieces that make a known word, split run-together words."""
+    if vocab.issuperset(tokens):  # only pieces not in the vocabulary join or split
+        return tokens
     out: list[str] = []
     i = 0
     while i < len(tokens):
@@ -319,14 +427,42 @@ def _respace(tokens: list[str], vocab: frozenset[str], steps: list[str]) -> list
 def _expand(tokens: list[str], steps: list[str]) -> list[str]:
     out = []
     for token in tokens:
-        if token in ABBREVIATIONS:
-            steps.append(f"abbreviation: {token} -> {ABBREVIATIONS[token]}")
-            token = ABBREVIATIONS[token]
-        elif token in WORD_FORMS:
-            steps.append(f"word form: {token} -> {WORD_FORMS[token]}")
-            token = WORD_FORMS[token]
-        out.append(token)
+        if token in EXPANSIONS:
+            what, token_as = EXPANSIONS[token]
+            steps.append(f"{what}: {token} -> {token_as}")
+            out.extend(token_as.split())
+        else:
+            out.append(token)
     return out
+
+
+def _spelling(text: str, steps: list[str]) -> str:
+    def american(m: re.Match[str]) -> str:
+        steps.append(f"spelling: {m.group()} -> {SPELLINGS[m.group()]}")
+        return SPELLINGS[m.group()]
+
+    return SPELLING_RE.sub(american, text)
+
+
+def _fold_accents(text: str) -> str:
+    """Latin letters without their accents (beschränkter -> beschrankter); other scripts kept."""
+    if text.isascii():
+        return text
+    out = []
+    for char in text:
+        if ord(char) > 127 and char.isalpha():
+            base = unicodedata.normalize("NFKD", char)[0]
+            char = base if base.isascii() else char
+        out.append(char)
+    return "".join(out)
+
+
+def _strip_legal_phrases(text: str, steps: list[str]) -> str:
+    found = LEGAL_PHRASE_RE.findall(text)
+    if not found:
+        return text
+    steps.append(f"legal form removed: {'; '.join(found)}")
+    return LEGAL_PHRASE_RE.sub(" ", text)
 
 
 def normalise(text: str, vocab: frozenset[str] | None = None) -> Normalised:
@@ -342,12 +478,18 @@ def normalise(text: str, vocab: frozenset[str] | None = None) -> Normalised:
     lower = folded.casefold()
     if lower != folded:
         steps.append("casefold")
+    unaccented = _fold_accents(lower)
+    if unaccented != lower:
+        steps.append("accents removed")
+        lower = unaccented
     lower = lower.replace("&", " and ")
-    if re.search(r"[^\w\s]|_", lower):
+    if PUNCTUATION.search(lower):
         steps.append("punctuation removed")
-    lower = re.sub(r"['’`]", "", lower)
-    lower = " ".join(re.sub(r"[\W_]+", " ", lower).split())
+    lower = INITIAL_DOTS.sub("", APOSTROPHES.sub("", lower))
+    lower = " ".join(SEPARATORS.sub(" ", lower).split())
     lower = PLACE_PHRASE_RE.sub(lambda m: PLACE_PHRASES[m.group()], lower)
+    lower = TERM_PHRASE_RE.sub(lambda m: TERM_PHRASES[m.group()], lower)
+    lower = _strip_legal_phrases(_spelling(lower, steps), steps)
     tokens = _strip_legal(_join_letters(lower.split()), steps)
     if vocab is not None:
         tokens = _respace(tokens, vocab, steps)
@@ -355,8 +497,28 @@ def normalise(text: str, vocab: frozenset[str] | None = None) -> Normalised:
     return Normalised(text, tuple(tokens), tuple(dict.fromkeys(steps)))
 
 
+def _plain(norm: Normalised, vocab: frozenset[str]) -> bool:
+    """Nothing a vocabulary changes: no Chinese script, camel case or word to re-space."""
+    text = norm.original
+    return text.isascii() and not CAMEL.search(text) and vocab.issuperset(norm.tokens)
+
+
 def _deletions(token: str) -> set[str]:
     return {token[:i] + token[i + 1 :] for i in range(len(token))}
+
+
+def _near(token: str, tokens: Iterable[str]) -> bool:
+    """`token` is among `tokens`, or one edit from one after the same first letter."""
+    if token in tokens:
+        return True
+    if len(token) < FUZZY_MIN_LEN:
+        return False
+    return any(
+        len(other) >= FUZZY_MIN_LEN
+        and other[0] == token[0]
+        and OSA.distance(token, other, score_cutoff=1) <= 1
+        for other in tokens
+    )
 
 
 # --- the screener ---------------------------------------------------------------------
@@ -383,13 +545,38 @@ class _Alias:
     name: str
     norm: Normalised
     distinctive: frozenset[str]
+    initials: str  # "Semiconductor Manufacturing International Corporation" -> "smic"
 
 
 @dataclass
 class _Scored:
     score: float
     reasons: list[str]
-    conflict: bool = False
+    conflict: frozenset[str] = frozenset()  # places in the name that are not the customer's
+    own: frozenset[str] = frozenset()  # places in the name that are the customer's
+    missing: bool = False  # the alias names a place the name does not
+
+
+@dataclass
+class _Candidate:
+    customer: Customer
+    total: float
+    scored: _Scored
+    alias: _Alias
+    reasons: list[str]
+
+
+def _typo(a: str, b: str) -> bool:
+    """One slip between two words (a letter dropped, added or swapped), not another word.
+
+    A substituted letter makes a different word of a short one ("Sophos" is not
+    "Sophgo", "Hygen" not "Hygon"), so it counts only in longer words ("Yangtse"); and
+    a slip is rarely in the first letter ("Artin" is not "Martin", "Castor" not "Astor").
+    """
+    if not _near(a, (b,)) or a == b:
+        return False
+    substituted = len(a) == len(b) and sorted(a) != sorted(b)
+    return not substituted or len(a) >= FUZZY_SUBSTITUTION_LEN
 
 
 @dataclass
@@ -410,33 +597,48 @@ class Screener:
         cities = {"".join(normalise(c.city).tokens) for c in self.customers if c.city} - {""}
         self.places = PLACES | cities
         extra = self.places | GENERIC | frozenset(ABBREVIATIONS) | frozenset(WORD_FORMS)
+        extra |= frozenset(PINYIN_TERMS)
         # Two passes: words read without re-spacing, then the aliases re-spaced by them
-        # (a transliterated 智谱华章 "zhipuhuazhang" splits into "zhipu huazhang").
-        first = frozenset(t for _, n in raw for t in normalise(n).tokens if len(t) > 1)
-        second = frozenset(
-            t for _, n in raw for t in normalise(n, first | extra).tokens if len(t) > 1
-        )
+        # (a transliterated 智谱华章 "zhipuhuazhang" splits into "zhipu huazhang"). A plain
+        # name (ASCII, no camel case, every word in the vocabulary) reads the same in all.
+        plain = [normalise(n) for _, n in raw]
+        first = frozenset(t for norm in plain for t in norm.tokens if len(t) > 1) | extra
+
+        def again(vocab: frozenset[str]) -> list[Normalised]:
+            return [
+                norm if _plain(norm, vocab) else normalise(norm.original, vocab) for norm in plain
+            ]
+
+        second = frozenset(t for norm in again(first) for t in norm.tokens if len(t) > 1)
         self.vocab = second | extra
         self.aliases: list[_Alias] = []
-        for i, name in raw:
-            norm = normalise(name, self.vocab)
+        for (i, name), norm in zip(raw, again(self.vocab), strict=True):
             if not norm.tokens:  # only a legal form: "Ltd." split off "Co., Ltd."
                 self.ignored_aliases.append((self.customers[i].id, name))
                 continue
             distinctive = frozenset(t for t in norm.tokens if self._kind(t) == "distinctive")
-            self.aliases.append(_Alias(i, name, norm, distinctive))
+            initials = "".join(w[0] for w in re.findall(r"[A-Za-z0-9]+", name)).casefold()
+            self.aliases.append(_Alias(i, name, norm, distinctive, initials))
         self._aliases_of: dict[int, list[int]] = {}
         for n, alias in enumerate(self.aliases):
             self._aliases_of.setdefault(alias.customer, []).append(n)
-        self._places_of = [self._customer_places(c) for c in self.customers]
+        # a customer's places and words, worked out when it is first a candidate
+        self._places: dict[int, frozenset[str]] = {}
+        self._words: dict[int, frozenset[str]] = {}
         self._children: dict[str, list[str]] = {}
         for c in self.customers:
             if c.parent and c.parent in self._by_id:
                 self._children.setdefault(c.parent, []).append(c.id)
-        self._index: dict[str, set[int]] = {}
-        for n, alias in enumerate(self.aliases):
-            for key in self._keys(alias.norm.tokens, alias.distinctive, index=True):
-                self._index.setdefault(key, set()).add(n)
+        # At the usual thresholds a match pairs every distinctive word of the alias, so an
+        # alias is indexed by its rarest one only (the anchor); the index of every word is
+        # built when a threshold low enough to show partial matches asks for it.
+        df = Counter(t for alias in self.aliases for t in alias.distinctive)
+        self._anchor = self._build_index(
+            lambda a: frozenset(
+                sorted((t for t in a.distinctive if len(t) > 1), key=lambda t: (df[t], -len(t)))[:1]
+            )
+        )
+        self._full: dict[str, list[int]] | None = None
 
     # -- building blocks
 
@@ -446,6 +648,18 @@ class Screener:
         if token in GENERIC:
             return "generic"
         return "distinctive"
+
+    def _places_of(self, ci: int) -> frozenset[str]:
+        if ci not in self._places:
+            self._places[ci] = self._customer_places(self.customers[ci])
+        return self._places[ci]
+
+    def _words_of(self, ci: int) -> frozenset[str]:
+        """Every word of every name of the customer."""
+        if ci not in self._words:
+            aliases = self._aliases_of.get(ci, [])
+            self._words[ci] = frozenset(t for n in aliases for t in self.aliases[n].norm.tokens)
+        return self._words[ci]
 
     def _customer_places(self, customer: Customer) -> frozenset[str]:
         places: set[str] = set()
@@ -457,6 +671,7 @@ class Screener:
                 tokens = normalise(c.city).tokens
                 places.update(tokens)
                 places.add("".join(tokens))
+                places.update(PROVINCE_OF[t] for t in tokens if t in PROVINCE_OF)
             places.update(COUNTRY_NAMES.get((c.country or "").upper(), ()))
             for n in self._aliases_of.get(self._by_id[c.id], []):
                 places.update(t for t in self.aliases[n].norm.tokens if t in self.places)
@@ -477,21 +692,67 @@ class Screener:
             keys.add("=" + " ".join(sorted(t for t in tokens if t not in self.places)))
         return keys
 
+    def _build_index(self, words: Callable[[_Alias], frozenset[str]]) -> dict[str, list[int]]:
+        index: dict[str, list[int]] = {}
+        for n, alias in enumerate(self.aliases):
+            usable = words(alias) if any(len(t) > 1 for t in alias.distinctive) else frozenset()
+            for key in self._keys(alias.norm.tokens, usable, index=True):
+                index.setdefault(key, []).append(n)
+        return index
+
     def candidates(self, name: str) -> set[str]:
         """Ids of the customers that blocking lets through for `name`."""
-        norm = normalise(name, self.vocab)
-        return {self.customers[self.aliases[n].customer].id for n in self._hits(norm)}
+        query = normalise(name, self.vocab)
+        found = self._candidates(query, self.threshold, 0)
+        return {self.customers[self.aliases[n].customer].id for n in found}
 
-    def _hits(self, norm: Normalised) -> set[int]:
-        distinctive = frozenset(t for t in norm.tokens if self._kind(t) == "distinctive")
+    def _candidates(self, query: Normalised, limit: int, bonus: int) -> list[int]:
+        """Aliases sharing a distinctive word (or its one-edit neighbour) with the name,
+        less those that cannot reach `limit`: every distinctive word on either side that
+        can pair with nothing costs DISTINCT_PENALTY, so it is known without scoring."""
+        distinctive = frozenset(t for t in query.tokens if self._kind(t) == "distinctive")
+        keys = self._keys(query.tokens, distinctive, index=False)
+        if limit + DISTINCT_PENALTY > 100 + bonus:
+            index = self._anchor
+        else:
+            if self._full is None:
+                self._full = self._build_index(lambda a: a.distinctive)
+            index = self._full
         hits: set[int] = set()
-        for key in self._keys(norm.tokens, distinctive, index=False):
-            hits |= self._index.get(key, set())
-        return hits
+        for key in keys:
+            hits.update(index.get(key, ()))
+        allowed = (100 + bonus - max(limit, 1)) // DISTINCT_PENALTY
+        in_name: dict[str, bool] = {}  # an alias word pairs with a word of the name
+
+        def reachable(alias: _Alias) -> bool:
+            """No more distinctive words beyond pairing, on either side, than `allowed`:
+            an alias word absent from the name, a name word absent from the alias and not
+            explained by the customer's other names (a bound, not a score)."""
+            left = allowed
+            for t in alias.distinctive:
+                if t not in in_name:
+                    in_name[t] = _near(t, query.tokens)
+                if not in_name[t]:
+                    left -= 1
+                    if left < 0:
+                        return False
+            for t in distinctive - self._words_of(alias.customer):
+                if not (len(t) >= 3 and alias.initials.startswith(t)) and not _near(
+                    t, alias.distinctive
+                ):
+                    left -= 1
+                    if left < 0:
+                        return False
+            return True
+
+        return sorted(n for n in hits if reachable(self.aliases[n]))
 
     # -- scoring
 
-    def _compare(self, query: Normalised, alias: _Alias) -> _Scored:
+    def _compare(
+        self, query: Normalised, alias: _Alias, stated: frozenset[str] = frozenset()
+    ) -> _Scored:
+        """Score `query` against one alias; `stated` are places an address gives."""
         qt, at = list(query.tokens), list(alias.norm.tokens)
         pairs: dict[int, int] = {}
         for i, token in enumerate(qt):
@@ -500,28 +761,22 @@ class Screener:
                     pairs[i] = j
                     break
         for i, token in enumerate(qt):
-            if i in pairs or len(token) < FUZZY_MIN_LEN or self._kind(token) != "distinctive":
+            if i in pairs or self._kind(token) != "distinctive":
                 continue
-            best, best_j = 0.0, -1
             for j, other in enumerate(at):
-                if j in pairs.values() or len(other) < FUZZY_MIN_LEN:
-                    continue
-                if self._kind(other) != "distinctive":
-                    continue
-                ratio = fuzz.ratio(token, other)
-                if ratio >= FUZZY_TOKEN and ratio > best:
-                    best, best_j = ratio, j
-            if best_j >= 0:
-                pairs[i] = best_j
+                free = j not in pairs.values() and self._kind(other) == "distinctive"
+                if free and _typo(token, other):
+                    pairs[i] = j
+                    break
         if not pairs:
             return _Scored(0, ["no word in common"])
-        order = sorted(pairs)
-        q_core = " ".join(qt[i] for i in order)
-        a_core = " ".join(at[pairs[i]] for i in order)
-        core = fuzz.token_sort_ratio(q_core, a_core)
+        q_core = " ".join(qt[i] for i in sorted(pairs))
+        typos = [(qt[i], at[j]) for i, j in sorted(pairs.items()) if qt[i] != at[j]]
+        core = 100 - TYPO_PENALTY * len(typos)  # word order is free
         q_rest = [t for i, t in enumerate(qt) if i not in pairs]
         a_rest = [t for j, t in enumerate(at) if j not in pairs.values()]
-        reasons = [f"token_sort_ratio {core:.0f} on {q_core!r}"]
+        reasons = [f"words paired: {q_core!r}"]
+        reasons += [f"-{TYPO_PENALTY} typo: {q!r} for {a!r}" for q, a in typos]
         if q_rest or a_rest:
             whole = fuzz.token_set_ratio(query.text, alias.norm.text)
             reasons.append(f"token_set_ratio {whole:.0f}, less the unmatched words:")
@@ -533,14 +788,28 @@ class Screener:
             if not (all_alias and only_places):
                 return _Scored(0, [f"only generic words or places in common ({q_core!r})"])
 
-        places = self._places_of[alias.customer]
+        places = self._places_of(alias.customer)
+        own = frozenset(t for t in qt if self._kind(t) == "place" and t in places)
         penalty = 0.0
         paired = [at[j] for j in pairs.values() if self._kind(at[j]) == "distinctive"]
         if all(len(t) <= ACRONYM_LEN for t in paired) and (q_rest or len(qt) == 1):
             # "MTT" alone: an exact acronym is a lead, weaker than a name
-            penalty += ACRONYM_PENALTY
-            reasons.append(f"-{ACRONYM_PENALTY} only a short acronym in common")
-        conflict = False
+            points = (
+                ACRONYM_PENALTY if max(map(len, paired)) == ACRONYM_LEN else SHORT_ACRONYM_PENALTY
+            )
+            penalty += points
+            reasons.append(f"-{points} only a short acronym in common")
+        # A word of the customer's other names ("Yangtze Memory Technologies (YMTC)",
+        # "HiSilicon Semiconductor" for 海思半导体), or the alias's initials, is explained.
+        known = self._words_of(alias.customer)
+        explained = [
+            t for t in q_rest if self._kind(t) != "place"
+            and (t in known or (len(t) >= 3 and alias.initials.startswith(t)))
+        ]  # fmt: skip
+        if explained:
+            q_rest = [t for t in q_rest if t not in explained]
+            words = ", ".join(map(repr, explained))
+            reasons.append(f"{words} also in the customer's names or initials")
 
         def cost(points: float, words: list[str], what: str) -> None:
             nonlocal penalty
@@ -561,17 +830,30 @@ class Screener:
         )
         cost(GENERIC_PENALTY, q_by["generic"][swaps:], "generic word(s) only in the name:")
         cost(GENERIC_PENALTY, a_by["generic"][swaps:], "generic word(s) only in the alias:")
-        q_places = [t for t in q_rest if self._kind(t) == "place"]
-        foreign = [t for t in q_places if t not in places]
-        own = [t for t in q_places if t in places]
-        if foreign:
-            conflict = True
-            cost(PLACE_CONFLICT_PENALTY, foreign, "place(s) not the customer's:")
-        if own:
-            reasons.append(f"place {', '.join(map(repr, own))} in the name is the customer's")
+        # A country before the name is part of it ("Taiwan Semiconductor Manufacturing");
+        # any other place qualifies it: a branch or subsidiary ("Huawei Technologies
+        # (Thailand)", "Shanghai Huawei Technologies"). A place the alias has instead
+        # ("(Beijing)" -> "(Shanghai)") is the same qualifier replaced, not a second one.
+        first = min(pairs)
+        rest = [(i, t) for i, t in enumerate(qt) if i not in pairs and self._kind(t) == "place"]
+        leading = [t for i, t in rest if t not in places and t in COUNTRY_WORDS and i < first]
+        qualifiers = [t for i, t in rest if t not in places and t not in leading]
+        cost(LEADING_COUNTRY_PENALTY, leading, "country before the name, not the customer's:")
+        cost(PLACE_CONFLICT_PENALTY, qualifiers, "place(s) not the customer's:")
+        named_own = [t for _, t in rest if t in places]
+        if named_own:
+            reasons.append(f"place {', '.join(map(repr, named_own))} in the name is the customer's")
         a_places = [t for t in a_rest if self._kind(t) == "place"]
-        cost(PLACE_MISSING_PENALTY, a_places, "place(s) only in the alias:")
-        return _Scored(max(0.0, core - penalty), reasons, conflict)
+        given = [t for t in a_places if t in stated]
+        if given:
+            reasons.append(f"place {', '.join(map(repr, given))} of the alias is in the address")
+        unstated = [t for t in a_places if t not in stated]
+        swapped, unmatched = unstated[: len(qualifiers)], unstated[len(qualifiers) :]
+        if swapped:
+            reasons.append(f"alias place {', '.join(map(repr, swapped))} replaced in the name")
+        cost(PLACE_MISSING_PENALTY, unmatched, "place(s) only in the alias:")
+        conflict = frozenset(leading + qualifiers)
+        return _Scored(max(0.0, core - penalty), reasons, conflict, own, bool(unstated))
 
     def _corroborate(
         self, customer: Customer, country: str | None, address: str | None
@@ -624,8 +906,12 @@ class Screener:
         self.last_candidates = set()
         if not query.tokens:
             return []
-        customers = {self.aliases[n].customer for n in self._hits(query)}
-        direct: list[Match] = []
+        stated = frozenset()
+        if address:
+            stated = frozenset(t for t in normalise(address).tokens if t in self.places)
+        bonus = (COUNTRY_BONUS if country else 0) + (ADDRESS_BONUS if address else 0)
+        customers = {self.aliases[n].customer for n in self._candidates(query, limit, bonus)}
+        found: list[_Candidate] = []
         for ci in sorted(customers):
             customer = self.customers[ci]
             self.last_candidates.add(customer.id)
@@ -633,7 +919,7 @@ class Screener:
             for n in self._aliases_of[ci]:
                 self.last_comparisons += 1
                 alias = self.aliases[n]
-                scored = self._compare(query, alias)
+                scored = self._compare(query, alias, stated)
                 literal = fuzz.ratio(name.casefold(), alias.name.casefold())  # breaks ties
                 ranked.append((scored.score, literal, -n, scored, alias))
             _, _, _, scored, alias = max(ranked, key=lambda r: r[:3])
@@ -650,10 +936,13 @@ class Screener:
                 bonus, why = self._corroborate(customer, country, address)
                 total += bonus
                 reasons.extend(why)
-            score = round(min(100.0, total))
-            if score >= limit and score > 0:
-                direct.append(Match(customer.id, score, reasons, alias.name))
+            if round(min(100.0, total)) >= limit and total > 0:
+                found.append(_Candidate(customer, total, scored, alias, reasons))
         self.comparisons += self.last_comparisons
+        direct = [
+            Match(c.customer.id, round(min(100.0, c.total)), c.reasons, c.alias.name)
+            for c in _set_aside(found)
+        ]
         direct.sort(key=lambda m: (-m.score, m.customer_id))
         return direct + self._related(direct)
 
@@ -681,6 +970,38 @@ class Screener:
     def screen_json(self, name: str, **kwargs: Any) -> dict[str, Any]:
         """`{"query", "matches": [{"customer_id", "score", "reasons"}]}`."""
         return {"query": name, "matches": [m.to_json() for m in self.screen(name, **kwargs)]}
+
+
+def _set_aside(found: list[_Candidate]) -> list[_Candidate]:
+    """Drop the customers another one explains better by place, and say so on the winner.
+
+    "Hangzhou Biren" is biren-hangzhou's, whose place it names, not biren's (Beijing) with
+    a foreign qualifier; bare "Biren" is biren's, not the branch alias "Guangzhou Biren"'s
+    without its place.
+    """
+    kept = []
+    for c in found:
+        if c.scored.conflict:
+            winners = [
+                o for o in found if o is not c and o.scored.own & c.scored.conflict
+                and o.total >= c.total
+            ]  # fmt: skip
+            why = f"the name's place {', '.join(sorted(c.scored.conflict))} is this customer's"
+        elif c.scored.missing:
+            winners = [
+                o for o in found if o is not c and not o.scored.conflict
+                and not o.scored.missing and o.total >= c.total
+            ]  # fmt: skip
+            why = f"its alias {c.alias.name!r} adds a place the name does not give"
+        else:
+            winners = []
+        if winners:
+            winners[0].reasons.append(
+                f"{c.customer.id} set aside (it scored {round(min(100.0, c.total))}): {why}"
+            )
+        else:
+            kept.append(c)
+    return kept
 
 
 def country_code(value: str) -> str:

@@ -53,7 +53,7 @@ def test_decoy_and_chinese_name_and_related_customers():
 def test_country_option_corroborates():
     result = run_screen("--portfolio", str(PORTFOLIO), "-f", "json", "--country", "CN", "Biren")
     matches = {m["customer_id"]: m for m in json.loads(result.stdout)["matches"]}
-    assert "+5 country CN is the customer's" in matches["biren-guangzhou"]["reasons"]
+    assert "+5 country CN is the customer's" in matches["biren"]["reasons"]
 
 
 def test_file_with_header_gives_one_result_per_row(tmp_path):
