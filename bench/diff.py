@@ -1,35 +1,47 @@
-"""Time `monitor.diff` on the real Federal Register daily issue against an edited copy.
+"""Time `monitor diff` on the real 3 MB Federal Register daily issue against an edited
+copy, next to `git diff --no-index --histogram` on the same two files, in the same run.
 
-Takes the real FR-2016-04-15 daily issue XML (3.07 MB, 145 documents), edits ~1% of
-its paragraphs (one word replaced in every hundredth `P` with some text, chosen with
-a fixed seed; `--moves` also moves paragraphs to the end of their parent) and writes
-both versions to a temporary folder. Then, in the same run, the median of `--runs`
-runs of:
+Input: the real FR-2016-04-15 daily issue (tests/fixtures/fr_xml, 3.07 MB, 146
+documents) and a copy with synthetic edits (the words changed are not real regulatory
+text): `--edits` (300) text paragraphs, chosen with a fixed seed, each with one word
+replaced, deleted or inserted, and one moved block: `--block` (8) consecutive paragraphs
+of a document moved to the end of their parent element.
 
-- `monitor.diff` in-process: both files read, parsed and diffed (`diff_files`), and
-  the diff alone on the already parsed units (`diff_units`);
-- the baseline: plain `difflib.unified_diff` on the raw text (the XML's lines);
-- `git diff --no-index --histogram` on the same files (if git is installed);
-- the whole command, `python -m monitor diff OLD NEW -f json` (`--cli-runs`).
+Timed, each the median of `--runs` runs, taken in turns:
 
-Prints the figures, the ratios and the peak memory of one in-process run
-(tracemalloc, a separate run, since tracing slows everything).
+- git: `git diff --no-index --histogram OLD NEW`, a subprocess, output captured;
+- in-process, read + parse + diff: `diff_files(OLD, NEW)`, what the command does between
+  start-up and rendering: both files read, their XML parsed into units, the units
+  diffed, word diffs of revised paragraphs included;
+- in-process, diff stage only: `diff_units` on the units parsed beforehand (no parsing);
+- the whole command: `python -m monitor diff OLD NEW` (text output, captured) in a fresh
+  process, with the bytecode of monitor/ cached as an installed package has it; and the
+  same command on two one-line texts: its start-up (Python, typer and the pydantic it
+  loads to read the arguments, lxml), which no diff can go below.
 
-    .venv/bin/python bench/diff.py [--runs 7] [--percent 1] [--moves 0] [--cli-runs 3]
+Memory, against the input size (the two files together), read in the measured process
+(VmHWM): the peak RSS of one `diff_files` call above the RSS after the imports (the
+diff's own memory), and the peak RSS of the whole command (interpreter and libraries
+included).
+
+Goals (issue 4): in-process <= 1.5x git, whole command <= 5x git, peak memory <= 10x
+the input size.
+
+    .venv/bin/python bench/diff.py [--runs 9] [--edits 300] [--block 8]
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
+import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,104 +51,173 @@ from monitor.diff import diff_files, diff_units, load_path
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUE = ROOT / "tests" / "fixtures" / "fr_xml" / "FR-2016-04-15_full_issue.xml"
+GOALS = {"in-process": 1.5, "command": 5.0, "memory": 10.0}
+# Peak memory is read in the measured process itself (VmHWM): a child's ru_maxrss
+# counts the RSS of the parent it was forked from. Each probe prints bytes.
+VM = """
+import contextlib, io, runpy, sys
+def vm(key):
+    return next(int(x.split()[1]) * 1024 for x in open("/proc/self/status") if x.startswith(key))
+"""
+PROBES = {
+    # the RSS after the imports, and the peak over one diff_files call
+    "in-process": VM
+    + """
+from monitor.diff import diff_files
+before = vm("VmRSS")
+diff_files(sys.argv[1], sys.argv[2])
+print(before, vm("VmHWM"))
+""",
+    # the peak of the whole command, run as `python -m monitor` runs it
+    "command": VM
+    + """
+sys.argv = ["monitor", "diff", sys.argv[1], sys.argv[2]]
+with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
+    runpy.run_module("monitor", run_name="__main__", alter_sys=True)
+print(vm("VmHWM"))
+""",
+}
 
 
-def edited_copy(data: bytes, percent: float, moves: int, seed: int = 4) -> tuple[bytes, int]:
-    """The issue with `percent` % of its text paragraphs edited (a word replaced) and
-    `moves` paragraphs moved to the end of their parent element."""
+def edited_copy(data: bytes, edits: int, block: int, seed: int = 4) -> tuple[bytes, str]:
+    """The issue with `edits` text paragraphs edited (one word replaced, deleted or
+    inserted) and `block` consecutive paragraphs of one document moved to the end of
+    their parent; and the number of the document the block moved in."""
     root = etree.fromstring(data)
-    paragraphs = [p for p in root.iter("P") if len((p.text or "").split()) > 5]
     rng = random.Random(seed)
-    chosen = rng.sample(paragraphs, max(1, round(len(paragraphs) * percent / 100)))
-    for p in chosen:
-        words = p.text.split(" ")
-        words[rng.randrange(len(words))] = "EDITED"
-        p.text = " ".join(words)
-    for p in rng.sample([p for p in paragraphs if p not in chosen], moves):
-        parent = p.getparent()
+    parents = [
+        el
+        for el in root.iter("SUPLINF")
+        if sum(c.tag == "P" for c in el) >= 4 * block and el.find(".//FRDOC") is None
+    ]
+    parent = rng.choice(parents)
+    children = [c for c in parent if c.tag == "P"]
+    start = rng.randrange(len(children) // 2)
+    moved = children[start : start + block]
+    for p in moved:
         parent.remove(p)
         parent.append(p)
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8"), len(chosen)
+    frdoc = re.search(r"FR Doc\.\s*(\S+)", parent.getparent().findtext(".//FRDOC") or "")
+    paragraphs = [
+        p
+        for p in root.iter("P")
+        if p not in moved and len((p.text or "").split()) > 5 and not len(p)
+    ]
+    for p in rng.sample(paragraphs, edits):
+        words = p.text.split(" ")
+        at = rng.randrange(len(words))
+        kind = rng.choice(("replace", "delete", "insert"))
+        if kind == "replace":
+            words[at] = "EDITED"
+        elif kind == "delete":
+            del words[at]
+        else:
+            words.insert(at, "INSERTED")
+        p.text = " ".join(words)
+    head = data[: data.index(b"<FEDREG")]  # the original XML declaration, byte for byte
+    return head + etree.tostring(root, encoding="utf-8") + b"\n", frdoc[1] if frdoc else "?"
 
 
-def median_time(run: Callable[[], object], runs: int) -> float:
-    times = []
+def medians(jobs: list[Callable[[], object]], runs: int) -> list[float]:
+    """The median wall time of each job over `runs` rounds, one run of each per round."""
+    times: list[list[float]] = [[] for _ in jobs]
     for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for job, found in zip(jobs, times, strict=True):
+            start = time.perf_counter()
+            job()
+            found.append(time.perf_counter() - start)
+    return [statistics.median(found) for found in times]
+
+
+def command_run(command: list[str], env: dict[str, str], sink: Path) -> None:
+    """One run of a command, its output written to `sink`."""
+    with sink.open("wb") as output:
+        code = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    if code.returncode != 0:
+        raise SystemExit(f"{' '.join(command)}: exit {code.returncode}: {sink.read_text()[:300]}")
+
+
+def probe(name: str, old: Path, new: Path, env: dict[str, str]) -> list[int]:
+    """The numbers a memory probe prints, run in a fresh process."""
+    command = [sys.executable, "-c", PROBES[name], str(old), str(new)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT, env=env)
+    return [int(x) for x in done.stdout.split()]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--percent", type=float, default=1.0, help="paragraphs edited, in %%")
-    parser.add_argument("--moves", type=int, default=0, help="paragraphs moved")
-    parser.add_argument("--cli-runs", type=int, default=3, help="runs of the whole command")
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--edits", type=int, default=300, help="paragraphs edited")
+    parser.add_argument("--block", type=int, default=8, help="paragraphs in the moved block")
     args = parser.parse_args()
+    git = shutil.which("git")
+    if git is None:
+        raise SystemExit("git not found: the baseline is git diff --no-index --histogram")
 
     data = ISSUE.read_bytes()
-    edited, count = edited_copy(data, args.percent, args.moves)
+    edited, where = edited_copy(data, args.edits, args.block)
     with tempfile.TemporaryDirectory() as folder:
         old, new = Path(folder) / "old.xml", Path(folder) / "new.xml"
         old.write_bytes(data)
         new.write_bytes(edited)
-
+        size = len(data) + len(edited)
         result = diff_files(old, new)
-        print(f"input: {ISSUE.name}, {len(data):,} bytes; {count} paragraphs edited "
-              f"({args.percent:g}%), {args.moves} moved")  # fmt: skip
-        print(f"monitor.diff summary: {result.summary()}")
+        print(f"input: {ISSUE.name} ({len(data):,} bytes) and a copy with {args.edits} "
+              f"paragraphs edited and a block of {args.block} moved in FR Doc. {where} "
+              f"({len(edited):,} bytes)")  # fmt: skip
+        print(f"monitor diff summary: {result.summary()}")
 
-        whole = median_time(lambda: diff_files(old, new), args.runs)
+        git_command = [git, "diff", "--no-index", "--histogram", str(old), str(new)]
         sides = load_path(old), load_path(new)
-        only = median_time(lambda: diff_units(sides[0].units, sides[1].units), args.runs)
-        old_lines = old.read_text(encoding="utf-8").splitlines(keepends=True)
-        new_lines = new.read_text(encoding="utf-8").splitlines(keepends=True)
-        baseline = median_time(
-            lambda: "".join(difflib.unified_diff(old_lines, new_lines)), args.runs
+        # the command as installed: bytecode cached (here in the temporary folder)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(Path(folder) / "pycache")
+        command = [sys.executable, "-m", "monitor", "diff", str(old), str(new)]
+        sink = Path(folder) / "out.txt"
+        command_run(command, env, sink)  # compiles and caches the bytecode
+        # start-up alone: the command on two one-line texts (placeholders, not the EAR)
+        tiny = Path(folder) / "a.txt", Path(folder) / "b.txt"
+        tiny[0].write_text("(a) One.\n")
+        tiny[1].write_text("(a) Two.\n")
+        start_up = [*command[:-2], *map(str, tiny)]
+        # round-robin, so a busy moment of the machine weighs on all alike
+        git_time, whole, stage, cli_time, start_time = medians(
+            [
+                lambda: subprocess.run(git_command, capture_output=True, check=False),
+                lambda: diff_files(old, new),
+                lambda: diff_units(sides[0].units, sides[1].units),
+                lambda: command_run(command, env, sink),
+                lambda: command_run(start_up, env, sink),
+            ],
+            args.runs,
         )
-        figures = [
-            ("monitor.diff, read + parse + diff", whole),
-            ("monitor.diff, diff of parsed units", only),
-            ("difflib.unified_diff on the raw XML lines", baseline),
-        ]
-        git = shutil.which("git")
-        git_time = None
-        if git:
-            command = [git, "diff", "--no-index", "--histogram", str(old), str(new)]
-            git_time = median_time(
-                lambda: subprocess.run(command, capture_output=True, check=False), args.runs
-            )
-            figures.append(("git diff --no-index --histogram", git_time))
-        cli_time = None
-        if args.cli_runs:
-            command = [sys.executable, "-m", "monitor", "diff", str(old), str(new), "-f", "json"]
-            cli_time = median_time(
-                lambda: subprocess.run(command, capture_output=True, check=True, cwd=ROOT),
-                args.cli_runs,
-            )
-            figures.append(("python -m monitor diff OLD NEW -f json", cli_time))
+        before, peak = probe("in-process", old, new, env)
+        [top] = probe("command", old, new, env)
 
-        tracemalloc.start()
-        diff_files(old, new)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
+    print(f"medians of {args.runs} runs:")
+    row("git diff --no-index --histogram OLD NEW", git_time, git_time)
+    row("in-process diff_files(OLD, NEW): read + parse + diff", whole, git_time, "in-process")
+    row("in-process diff stage only: diff_units on parsed units", stage, git_time, "in-process")
+    row("whole command: python -m monitor diff OLD NEW", cli_time, git_time, "command")
+    row("  of which start-up: the command on two one-line texts", start_time, git_time)
+    grown = peak - before
+    print(f"memory, input {size / 1e6:.1f} MB (both files):")
+    print(f"  one diff_files call: peak RSS {grown / 1e6:.1f} MB above the "
+          f"{before / 1e6:.1f} MB after the imports = {grown / size:.1f}x the input"
+          f"{verdict(grown / size, 'memory')}")  # fmt: skip
+    print(f"  whole command: peak RSS {top / 1e6:.1f} MB = {top / size:.1f}x the input, "
+          f"interpreter and libraries included{verdict(top / size, 'memory')}")  # fmt: skip
 
-    print(f"median of {args.runs} runs ({args.cli_runs} for the command):")
-    for name, seconds in figures:
-        print(f"  {name:<44} {seconds * 1000:9.1f} ms")
-    print(f"ratio monitor.diff (read + parse + diff) / difflib baseline: {whole / baseline:.2f}x")
-    print(f"ratio monitor.diff (diff only) / difflib baseline:           {only / baseline:.2f}x")
-    if git_time:
-        print(
-            f"ratio monitor.diff (read + parse + diff) / git diff:         {whole / git_time:.2f}x"
-        )
-        if cli_time:
-            print(f"ratio whole command / git diff:                              "
-                  f"{cli_time / git_time:.2f}x")  # fmt: skip
-    print(f"peak traced memory of one in-process diff: {peak / 1e6:.1f} MB "
-          f"({peak / (2 * len(data)):.1f}x the two inputs)")  # fmt: skip
+
+def verdict(ratio: float, goal: str) -> str:
+    limit = GOALS[goal]
+    return f"  (goal <= {limit:g}x: {'met' if ratio <= limit else 'NOT met'})"
+
+
+def row(name: str, seconds: float, git_time: float, goal: str | None = None) -> None:
+    ratio = seconds / git_time
+    shown = verdict(ratio, goal) if goal else ""
+    print(f"  {name:<56} {seconds * 1000:8.1f} ms {ratio:6.2f}x git{shown}")
 
 
 if __name__ == "__main__":

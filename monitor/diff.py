@@ -38,12 +38,16 @@ import difflib
 import re
 import unicodedata
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache, cached_property
+from itertools import groupby, repeat
+from operator import attrgetter, is_
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from monitor.fedreg_xml import DEPTH, Level, candidates, int_to_roman, level_score
+from monitor.matching import equal_runs, opcodes, quick_opcodes, trim
 
 if TYPE_CHECKING:  # pragma: no cover
     from monitor.document import Document
@@ -56,17 +60,22 @@ class DiffInputError(ValueError):
 
 # --- normalisation --------------------------------------------------------------------
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
-_TYPOGRAPHIC = str.maketrans(
-    {
-        "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
-        "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"',
-        "‐": "-", "‑": "-", "‒": "-", "−": "-",
-        "–": " - ", "—": " - ", "―": " - ",
-        "…": "...",
-    }
-)  # fmt: skip
-_WORD_HYPHEN = re.compile(r"(?<=\w)-(?:[ \t]*\r?\n\s*)?(?=\w)")  # "end-user", "semi-\nconductor"
+# str.translate looks every character up in a dict (slow on long non-ASCII text): a
+# character class finds the few to replace instead
+_INVISIBLE = dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff", "")
+_FOLDED = _INVISIBLE | {
+    "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
+    "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"',
+    "‐": "-", "‑": "-", "‒": "-", "−": "-",
+    "–": " - ", "—": " - ", "―": " - ",
+    "…": "...",
+}  # fmt: skip
+_INVISIBLE_CHARS = re.compile(f"[{''.join(_INVISIBLE)}]")
+_FOLDED_CHARS = re.compile(f"[{''.join(_FOLDED)}]")
+_EOL_HYPHEN = re.compile(r"(?<=\w)([-‐‑])[ \t]*\r?\n\s*(?=\w)")
+# "end-user", "semi-\nconductor"; the hyphen first, then what is before it: the regex
+# engine then skips to each hyphen instead of trying the look-behind everywhere
+_WORD_HYPHEN = re.compile(r"-(?<=\w-)(?:[ \t]*\r?\n\s*)?(?=\w)")
 _DASHES = re.compile(r"\s*-{2,}\s*")  # "a--b", "a -- b": the same dash as "a — b"
 _SECTION_SIGN = re.compile(r"§\s+")
 
@@ -74,8 +83,10 @@ _SECTION_SIGN = re.compile(r"§\s+")
 def clean(text: str) -> str:
     """Text as shown: NFC, invisible characters dropped, end-of-line hyphenation
     joined (the hyphen kept), whitespace collapsed."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    text = re.sub(r"(?<=\w)([-‐‑])[ \t]*\r?\n\s*(?=\w)", r"\1", text)
+    if not text.isascii():
+        text = _INVISIBLE_CHARS.sub("", unicodedata.normalize("NFC", text))
+    if "\n" in text:
+        text = _EOL_HYPHEN.sub(r"\1", text)
     return " ".join(text.split())
 
 
@@ -84,7 +95,8 @@ def normalise(text: str) -> str:
     hyphens, end-of-line hyphenation, hyphens inside words and whitespace folded.
     Case and every other character count."""
     if not text.isascii():
-        text = unicodedata.normalize("NFC", text).translate(_INVISIBLE).translate(_TYPOGRAPHIC)
+        text = unicodedata.normalize("NFC", text)
+        text = _FOLDED_CHARS.sub(lambda m: _FOLDED[m.group()], text)
         if "§" in text:
             text = _SECTION_SIGN.sub("§", text)
     if "-" in text:
@@ -165,9 +177,9 @@ def strip_label(text: str) -> str:
 # --- units ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Unit:
-    """One comparable piece of a text."""
+class Unit(NamedTuple):
+    """One comparable piece of a text (a tuple: a daily issue makes ~30,000 a side,
+    built and compared in C)."""
 
     section: str  # "15 CFR 744.23", "Supp. 4 to Part 744", "FR Doc. 2016-08717", ""
     label: str | None  # "(a)(3)", or a name ("heading", "title"); None: unlabelled text
@@ -298,7 +310,9 @@ def units_from_document(doc: Document) -> list[Unit]:
 # --- comparing ------------------------------------------------------------------------
 
 MIN_MOVE = 20  # characters of normalised text a paragraph needs to count as moved
-_WORDS = re.compile(r"\w+(?:[-‐‑'’]\w+)*|[^\w\s]")
+# a word or another character, and the whitespace after it (every other character is
+# in a token, so the whitespace is all that lies between two tokens)
+_WORDS = re.compile(r"(\w+(?:[-‐‑'’]\w+)*|[^\w\s])(\s*)")
 
 
 @dataclass
@@ -330,6 +344,7 @@ class _Item:
         return f"{short} {self.slot}"
 
 
+@cache  # a few sections, shown once per change
 def section_display(section: str) -> str:
     """ "15 CFR 744.23" -> "§744.23"; other sections as they are ("" -> "text")."""
     match = re.fullmatch(r"\d+ CFR (\d+\.\d+\S*)", section)
@@ -340,57 +355,57 @@ def section_display(section: str) -> str:
 
 def _by_section(units: Iterable[Unit]) -> dict[str, list[Unit]]:
     sections: dict[str, list[Unit]] = {}
-    for unit in units:
-        sections.setdefault(unit.section, []).append(unit)
+    for section, run in groupby(units, attrgetter("section")):  # a section's units in a row
+        sections.setdefault(section, []).extend(run)
     return sections
 
 
-def _prepare(units: Iterable[Unit], cache: dict[str, str]) -> dict[str, list[_Item]]:
-    """Units by section, with their comparison keys (`cache`: text -> key, shared by
-    both sides, since most of their text is the same)."""
-
-    def key_of(text: str) -> str:
-        found = cache.get(text)
-        if found is None:
-            found = cache[text] = normalise(text)
-        return found
-
-    sections: dict[str, list[_Item]] = {}
-    slots: dict[str, Counter[str]] = defaultdict(Counter)
-    numbers: dict[tuple[str, str], int] = defaultdict(int)
-    for unit in units:
-        items = sections.setdefault(unit.section, [])
-        key = key_of(unit.text)
-        if unit.label is None:
-            numbers[(unit.section, unit.parent)] += 1
-            item = _Item(unit, len(items), key, key, "", numbers[(unit.section, unit.parent)])
-        else:
-            seen = slots[unit.section]
-            seen[unit.label] += 1
-            slot = unit.label if seen[unit.label] == 1 else f"{unit.label}~{seen[unit.label]}"
-            body = key_of(strip_label(unit.text)) if unit.label.startswith("(") else key
-            item = _Item(unit, len(items), key, body, slot)
-        items.append(item)
-    return sections
+def _key(token: str) -> str:
+    """A token's comparison key: most tokens are plain ASCII words, their own key, and
+    so is the shared text around a change (the only token with a space)."""
+    if (token.isascii() and "-" not in token) or " " in token:
+        return token
+    return normalise(token)
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
-    """(token, whitespace after it) of a text."""
-    out: list[tuple[str, str]] = []
-    matches = list(_WORDS.finditer(text))
-    for i, m in enumerate(matches):
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        out.append((m.group(), text[m.end() : end]))
-    return out
+def _around_change(old: str, new: str) -> tuple[list, list] | None:
+    """The (token, whitespace) of two cleaned paragraphs, split into words only where
+    they differ: what they share at their start, and at their end, cut at a space, is
+    one token on each side (the same on both, so it compares equal and shows as it
+    is). None when difflib could then match otherwise than word by word: when the
+    words on the two sides of a cut compare equal, or in a paragraph long enough for
+    difflib's junk heuristic."""
+    if len(new) > 2000:
+        return None
+    head, tail = trim(old, new)
+    q = old.rfind(" ", 0, head) + 1  # the shared start ends after a space
+    start = len(old) - tail  # the shared end starts after a space on both sides
+    if start and old[start - 1] == " " and new[len(new) - tail - 1] == " ":
+        r = start
+    else:
+        r = old.find(" ", start) + 1 or len(old)
+    rb = r + len(new) - len(old)
+    middle_a, middle_b = _WORDS.findall(old, q, r), _WORDS.findall(new, q, rb)
+    first_a = middle_a[0][0] if middle_a else r < len(old) and _WORDS.match(old, r)[1]
+    first_b = middle_b[0][0] if middle_b else rb < len(new) and _WORDS.match(new, rb)[1]
+    if first_a and first_b and _key(first_a) == _key(first_b):
+        return None
+    before = q and _WORDS.findall(old, old.rfind(" ", 0, q - 1) + 1, q)[-1][0]
+    last_a = middle_a[-1][0] if middle_a else before
+    last_b = middle_b[-1][0] if middle_b else before
+    if last_a and last_b and _key(last_a) == _key(last_b):
+        return None
+    shared_head = [(old[: q - 1], " ")] if q else []
+    shared_tail = [(old[r:], "")] if r < len(old) else []
+    return shared_head + middle_a + shared_tail, shared_head + middle_b + shared_tail
 
 
 def word_diff(old: str, new: str) -> list[tuple[str, str]]:
     """(op, text) runs, op "equal", "delete" or "insert", of two paragraphs compared
     word by word on their normalised tokens; equal runs show the new text."""
-    a, b = _tokens(clean(old)), _tokens(clean(new))
-    ka = [normalise(t) for t, _ in a]
-    kb = [normalise(t) for t, _ in b]
-    matcher = difflib.SequenceMatcher(None, ka, kb, autojunk=len(kb) > 2000)
+    old, new = clean(old), clean(new)
+    a, b = _around_change(old, new) or (_WORDS.findall(old), _WORDS.findall(new))
+    ka, kb = [_key(t) for t, _ in a], [_key(t) for t, _ in b]
     out: list[tuple[str, str]] = []
     pending = ""  # whitespace after a change, shown before the next equal run
 
@@ -402,17 +417,17 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
         else:
             out.append((op, text))
 
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes(ka, kb, autojunk=len(kb) > 2000):
         if tag == "equal":
             run = b[j1:j2]
-            text = "".join(t + s for t, s in run[:-1])
+            text = "".join(map("".join, run[:-1]))
             last_sep = run[-1][1] or a[i2 - 1][1]
             text += run[-1][0] + (" " if last_sep else "")
             add("equal", (pending if not text[:1].isspace() else "") + text)
             pending = ""
             continue
-        deleted = "".join(t + s for t, s in a[i1:i2])
-        inserted = "".join(t + s for t, s in b[j1:j2])
+        deleted = "".join(map("".join, a[i1:i2]))
+        inserted = "".join(map("".join, b[j1:j2]))
         if out and out[-1][0] == "equal" and not out[-1][1][-1:].isspace():
             first = (deleted or inserted)[:1]
             if first.isalnum() and out[-1][1][-1:].isalnum():
@@ -425,11 +440,21 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
 
 
 def _similarity(a: _Item, b: _Item) -> float:
+    """difflib's ratio of the words of two texts (0.0 when its quick bounds are below
+    0.5), computed on what lies between their equal head and tail."""
     ta, tb = a.key.split(), b.key.split()
-    matcher = difflib.SequenceMatcher(None, ta, tb, autojunk=False)
-    if matcher.real_quick_ratio() < 0.5 or matcher.quick_ratio() < 0.5:
+    total = len(ta) + len(tb)
+    if not total:
+        return 1.0
+    if 2.0 * min(len(ta), len(tb)) / total < 0.5:
         return 0.0
-    return matcher.ratio()
+    head, tail = trim(ta, tb)
+    ma, mb = ta[head : len(ta) - tail], tb[head : len(tb) - tail]
+    if 2.0 * (head + tail + (Counter(ma) & Counter(mb)).total()) / total < 0.5:
+        return 0.0
+    matched = quick_opcodes(ma, mb, autojunk=False)
+    same = sum(i2 - i1 for op, i1, i2, _, _ in matched if op == "equal")
+    return 2.0 * (head + tail + same) / total
 
 
 VERBS = {"added": "added", "modified": "revised", "deleted": "removed", "moved": "moved"}
@@ -503,7 +528,18 @@ def _change(op: str, old: _Item | None, new: _Item | None, order: float) -> Chan
 
 
 def _rejoined(items: Sequence[_Item]) -> str:
+    if len(items) == 1:
+        return items[0].key
     return normalise("\n".join(i.unit.text for i in items))
+
+
+def _same_rejoined(a: Sequence[_Item], b: Sequence[_Item]) -> bool:
+    """Whether two runs of lines are the same text broken differently. Rejoining
+    changes nothing but spaces and hyphens, so their keys without these are compared
+    first (cheap; normalising the joined text is not)."""
+    bare_a = "".join(i.key for i in a).replace(" ", "").replace("-", "")
+    bare_b = "".join(i.key for i in b).replace(" ", "").replace("-", "")
+    return bare_a == bare_b and _rejoined(a) == _rejoined(b)
 
 
 def _rebroken(
@@ -513,27 +549,180 @@ def _rebroken(
     whole run, or up to `window` lines at a time at its start and at its end. Returns
     what is left of each side and the (old, new) lines found equal."""
     same: list[tuple[_Item, _Item]] = []
-    if olds and news and _rejoined(olds) == _rejoined(news):
+    if len(olds) == len(news) == 1:  # one line for another: their keys differ
+        return olds, news, same
+    if olds and news and _same_rejoined(olds, news):
         return [], [], [(o, news[0]) for o in olds]
     for front in (True, False):
         found = True
         while found and olds and news:
             found = False
-            for a in range(1, min(window, len(olds)) + 1):
-                for b in range(1, min(window, len(news)) + 1):
-                    if a == b == 1 and olds[0 if front else -1].key != news[0 if front else -1].key:
-                        continue
-                    part_old = olds[:a] if front else olds[-a:]
-                    part_new = news[:b] if front else news[-b:]
-                    if _rejoined(part_old) == _rejoined(part_new):
-                        same += [(o, part_new[0]) for o in part_old]
-                        olds = olds[a:] if front else olds[:-a]
-                        news = news[b:] if front else news[:-b]
-                        found = True
-                        break
-                if found:
+            ends_old = [
+                olds[:a] if front else olds[-a:] for a in range(1, min(window, len(olds)) + 1)
+            ]
+            ends_new = [
+                news[:b] if front else news[-b:] for b in range(1, min(window, len(news)) + 1)
+            ]
+            for part_old in ends_old:
+                part_new = next((p for p in ends_new if _same_rejoined(part_old, p)), None)
+                if part_new is not None:
+                    same += [(o, part_new[0]) for o in part_old]
+                    olds = olds[len(part_old) :] if front else olds[: -len(part_old)]
+                    news = news[len(part_new) :] if front else news[: -len(part_new)]
+                    found = True
                     break
     return olds, news, same
+
+
+class _Side:
+    """A section's units on one side: the positions of the labelled ones and of the
+    unlabelled ones, these ones' texts and, when asked, their numbers under their
+    parents. A section of lines only (a document's preamble, 20,000 lines at times)
+    is read in C."""
+
+    def __init__(self, units: list[Unit]) -> None:
+        self.units = units
+        if all(map(is_, map(attrgetter("label"), units), repeat(None))):
+            self.labelled: list[int] = []
+            self.free: Sequence[int] = range(len(units))
+            self.texts = list(map(attrgetter("text"), units))
+        else:
+            self.labelled = [k for k, unit in enumerate(units) if unit.label is not None]
+            self.free = [k for k, unit in enumerate(units) if unit.label is None]
+            self.texts = [units[k].text for k in self.free]
+
+    @cached_property
+    def numbers(self) -> Sequence[int]:
+        if isinstance(self.free, range):
+            parents = list(map(attrgetter("parent"), self.units))
+        else:
+            parents = [self.units[k].parent for k in self.free]
+        if parents.count(parents[0] if parents else "") == len(parents):
+            return range(1, len(parents) + 1)
+        seen: Counter[str] = Counter()
+        numbers = []
+        for parent in parents:
+            seen[parent] += 1
+            numbers.append(seen[parent])
+        return numbers
+
+
+def _slots(side: _Side) -> dict[str, int]:
+    """Slot (the label, made unique in the section) -> position of the labelled units."""
+    seen: Counter[str] = Counter()
+    slots = {}
+    for k in side.labelled:
+        label = side.units[k].label
+        seen[label] += 1
+        slots[label if seen[label] == 1 else f"{label}~{seen[label]}"] = k
+    return slots
+
+
+@dataclass
+class _Findings:
+    """What comparing the sections finds: the units left without a partner (each with
+    the group it may pair within), where old units went (runs of old index, new index
+    and length, by section) and the changes so far. Comparison keys are computed only
+    for units that differ as printed (`cache`: text -> key, for both sides)."""
+
+    cache: dict[str, str] = field(default_factory=dict)
+    pool_old: list[tuple[_Item, tuple]] = field(default_factory=list)
+    pool_new: list[tuple[_Item, tuple]] = field(default_factory=list)
+    placed: defaultdict[str, list[tuple[int, int, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    changes: list[Change] = field(default_factory=list)
+
+    def key(self, text: str) -> str:
+        found = self.cache.get(text)
+        if found is None:
+            found = self.cache[text] = normalise(text)
+        return found
+
+    def item(self, unit: Unit, index: int, slot: str = "", number: int = 0) -> _Item:
+        key = self.key(unit.text)
+        labelled = unit.label is not None and unit.label.startswith("(")
+        body = self.key(strip_label(unit.text)) if labelled else key
+        return _Item(unit, index, key, body, slot, number)
+
+    def same(self, old: str, new: str) -> bool:
+        return old == new or self.key(old) == self.key(new)
+
+    def place(self, old: _Item, new: _Item) -> None:
+        self.placed[old.unit.section].append((old.index, new.index, 1))
+
+    def place_run(self, section: str, olds: _Side, news: _Side, i: int, j: int, n: int) -> None:
+        """Equal unlabelled lines i.. and j..: one run when they are in a row in their
+        sections too (no labelled paragraph between them)."""
+        x, y = olds.free, news.free
+        if x[i + n - 1] - x[i] == y[j + n - 1] - y[j] == n - 1:
+            self.placed[section].append((x[i], y[j], n))
+        else:
+            self.placed[section] += [(x[i + d], y[j + d], 1) for d in range(n)]
+
+    def labels(self, section: str, olds: _Side, news: _Side) -> None:
+        """Labelled units: the same label with the same text is kept, else pooled."""
+        old_slots, new_slots = _slots(olds), _slots(news)
+        kept = []
+        for slot, k in new_slots.items():
+            was = old_slots.get(slot)
+            if was is not None and self.same(olds.units[was].text, news.units[k].text):
+                self.placed[section].append((was, k, 1))
+                kept.append(slot)
+            else:
+                self.pool_new.append((self.item(news.units[k], k, slot), ("label", section, slot)))
+        staying = set(kept)
+        self.pool_old += [
+            (self.item(olds.units[k], k, s), ("label", section, s))
+            for s, k in old_slots.items()
+            if s not in staying
+        ]
+        # labels kept word for word but printed in another order: moved
+        order_old = sorted(kept, key=old_slots.__getitem__)
+        if order_old == kept:
+            return
+        matcher = difflib.SequenceMatcher(None, order_old, kept, autojunk=False)
+        in_place = {s for a, _, n in matcher.get_matching_blocks() for s in order_old[a : a + n]}
+        for slot in kept:
+            if slot not in in_place:
+                was, now = old_slots[slot], new_slots[slot]
+                old_item = self.item(olds.units[was], was, slot)
+                new_item = self.item(news.units[now], now, slot)
+                self.changes.append(_change("moved", old_item, new_item, now))
+
+    def lines(self, section: str, olds: _Side, news: _Side) -> None:
+        """Unlabelled text, a sequence of lines: matched as printed first (most of it is
+        the same), then each run that differs by its comparison keys."""
+        a, b = olds.texts, news.texts
+        i0 = j0 = 0
+        for i, j, n in [*equal_runs(a, b), (len(a), len(b), 0)]:
+            if i0 < i or j0 < j:
+                self.changed_run(section, olds, news, range(i0, i), range(j0, j))
+            if n:
+                self.place_run(section, olds, news, i, j, n)
+            i0, j0 = i + n, j + n
+
+    def changed_run(self, section: str, olds: _Side, news: _Side, xs: range, ys: range) -> None:
+        """Lines that differ as printed: the same after normalisation, only broken
+        differently, or changed (pooled, grouped by the run of keys they are in)."""
+        run_old = [
+            self.item(olds.units[olds.free[x]], olds.free[x], number=olds.numbers[x]) for x in xs
+        ]
+        run_new = [
+            self.item(news.units[news.free[y]], news.free[y], number=news.numbers[y]) for y in ys
+        ]
+        keys_old, keys_new = [i.key for i in run_old], [i.key for i in run_new]
+        for tag, i1, i2, j1, j2 in quick_opcodes(keys_old, keys_new):
+            if tag == "equal":
+                for a, b in zip(run_old[i1:i2], run_new[j1:j2], strict=True):
+                    self.place(a, b)
+                continue
+            group = ("text", section, xs.start + i1, ys.start + j1)
+            rest_old, rest_new, same = _rebroken(run_old[i1:i2], run_new[j1:j2])
+            for a, b in same:  # only the line breaks differ
+                self.place(a, b)
+            self.pool_old += [(i, group) for i in rest_old]
+            self.pool_new += [(i, group) for i in rest_new]
 
 
 def diff_units(
@@ -545,59 +734,18 @@ def diff_units(
 ) -> TextDiff:
     """The changes from `old` to `new`, section by section and label by label."""
     old_sections, new_sections = _by_section(old), _by_section(new)
-    # a section printed the same on both sides has nothing to say, nor anything moved
-    # into or out of it: it is not compared at all
-    same = {s for s, units in new_sections.items() if old_sections.get(s) == units}
-    cache: dict[str, str] = {}
-    before = _prepare((u for s, us in old_sections.items() if s not in same for u in us), cache)
-    after = _prepare((u for s, us in new_sections.items() if s not in same for u in us), cache)
-    pool_old: list[tuple[_Item, tuple]] = []  # (item, the group it may pair within)
-    pool_new: list[tuple[_Item, tuple]] = []
-    pairs: dict[tuple[str, int], int] = {}  # (section, old index) -> new index
-    changes: list[Change] = []
-
-    for section in dict.fromkeys([*after, *before]):
-        olds, news = before.get(section, []), after.get(section, [])
-        old_slots = {i.slot: i for i in olds if i.unit.label is not None}
-        new_slots = {i.slot: i for i in news if i.unit.label is not None}
-        kept = []
-        for slot, item in new_slots.items():
-            previous = old_slots.get(slot)
-            if previous is not None and previous.key == item.key:
-                pairs[(section, previous.index)] = item.index
-                kept.append(slot)
-            else:
-                pool_new.append((item, ("label", section, slot)))
-        pool_old += [
-            (i, ("label", section, s))
-            for s, i in old_slots.items()
-            if s not in new_slots or old_slots[s].key != new_slots[s].key
-        ]
-        # labels kept word for word but printed in another order: moved
-        order_old = sorted(kept, key=lambda s: old_slots[s].index)
-        matcher = difflib.SequenceMatcher(None, order_old, kept, autojunk=False)
-        in_place = {s for a, _, n in matcher.get_matching_blocks() for s in order_old[a : a + n]}
-        for slot in kept:
-            if slot not in in_place:
-                item = new_slots[slot]
-                changes.append(_change("moved", old_slots[slot], item, item.index))
-        # unlabelled text: a sequence of lines
-        old_free = [i for i in olds if i.unit.label is None]
-        new_free = [i for i in news if i.unit.label is None]
-        matcher = difflib.SequenceMatcher(
-            None, [i.key for i in old_free], [i.key for i in new_free]
-        )
-        for n, (tag, i1, i2, j1, j2) in enumerate(matcher.get_opcodes()):
-            if tag == "equal":
-                for a, b in zip(old_free[i1:i2], new_free[j1:j2], strict=True):
-                    pairs[(section, a.index)] = b.index
-                continue
-            group = ("text", section, n)
-            run_old, run_new, same = _rebroken(old_free[i1:i2], new_free[j1:j2])
-            for a, b in same:  # only the line breaks differ
-                pairs[(section, a.index)] = b.index
-            pool_old += [(i, group) for i in run_old]
-            pool_new += [(i, group) for i in run_new]
+    findings = _Findings()
+    for section in dict.fromkeys([*new_sections, *old_sections]):
+        units_old, units_new = old_sections.get(section, []), new_sections.get(section, [])
+        # a section printed the same on both sides has nothing to say, nor anything
+        # moved into or out of it: it is not compared at all
+        if units_old == units_new:
+            continue
+        olds, news = _Side(units_old), _Side(units_new)
+        if olds.labelled or news.labelled:
+            findings.labels(section, olds, news)
+        findings.lines(section, olds, news)
+    pool_old, pool_new, changes = findings.pool_old, findings.pool_new, findings.changes
 
     # moves: the same text (without its label) left one place and appears at another
     by_body: dict[str, deque[tuple[_Item, tuple]]] = defaultdict(deque)
@@ -612,7 +760,7 @@ def diff_units(
             source, _ = found.popleft()
             moved_old.add(id(source))
             if source.unit.section == item.unit.section:
-                pairs[(source.unit.section, source.index)] = item.index
+                findings.place(source, item)
             changes.append(_change("moved", source, item, item.index))
         else:
             rest_new.append((item, group))
@@ -621,17 +769,19 @@ def diff_units(
     once_old = Counter((i.unit.section, i.body) for i, _ in rest_old)
     once_new = Counter((i.unit.section, i.body) for i, _ in rest_new)
     short = {
-        (i.unit.section, i.body): (i, g)
+        spot: (i, g)
         for i, g in rest_old
-        if once_old[(i.unit.section, i.body)] == 1 and _movable(i.body)
+        if once_old[spot := (i.unit.section, i.body)] == 1
+        and once_new[spot] == 1
+        and _movable(i.body)
     }
     still_new = []
     for item, group in rest_new:
         where = (item.unit.section, item.body)
-        if where in short and once_new[where] == 1:
+        if where in short:
             source, _ = short.pop(where)
             moved_old.add(id(source))
-            pairs[(source.unit.section, source.index)] = item.index
+            findings.place(source, item)
             changes.append(_change("moved", source, item, item.index))
         else:
             still_new.append((item, group))
@@ -656,19 +806,17 @@ def diff_units(
             partner = best[2] if best[0] >= 0.5 else None
         if partner is not None:
             paired_old.add(id(partner))
-            pairs[(partner.unit.section, partner.index)] = item.index
+            findings.place(partner, item)
             changes.append(_change("modified", partner, item, item.index))
         else:
             changes.append(_change("added", None, item, item.index))
-    survivors: dict[str, list[int]] = defaultdict(list)  # old indices with a new place
-    for section, index in pairs:
-        survivors[section].append(index)
-    for indices in survivors.values():
-        indices.sort()
+    for runs in findings.placed.values():
+        runs.sort()
     for item, _ in rest_old:
         if id(item) in paired_old:
             continue
-        changes.append(_change("deleted", item, None, _place(item, survivors, pairs)))
+        place = _place(item, findings.placed[item.unit.section])
+        changes.append(_change("deleted", item, None, place))
 
     sections: list[SectionChanges] = []
     by_section: dict[str, list[Change]] = defaultdict(list)
@@ -695,14 +843,14 @@ def _movable(body: str) -> bool:
     return len(words) >= 2 and body.strip("[]. ").lower() != "reserved"
 
 
-def _place(item: _Item, survivors: dict[str, list[int]], pairs: dict) -> float:
+def _place(item: _Item, runs: list[tuple[int, int, int]]) -> float:
     """Where a deleted paragraph goes among the new ones: after the new place of the
-    nearest paragraph before it that survived."""
-    section = item.unit.section
-    indices = survivors.get(section, [])
-    k = bisect.bisect_left(indices, item.index)
+    nearest paragraph before it that survived (`runs`: its section's old index, new
+    index and length of what survived, sorted)."""
+    k = bisect.bisect_left(runs, (item.index,))
     if k:
-        return pairs[(section, indices[k - 1])] + 0.5
+        old, new, n = runs[k - 1]
+        return new + min(item.index - 1 - old, n - 1) + 0.5
     return -0.5 + item.index / 1e6
 
 
@@ -1060,6 +1208,13 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _line_units(section: str, lines: Iterable[str]) -> Iterator[Unit]:
+    """Unlabelled units, one per line, built in C (a daily issue has ~25,000 lines):
+    tuple.__new__ skips Unit's Python-level constructor."""
+    fields = zip(repeat(section), repeat(None), lines, repeat(""))
+    return map(tuple.__new__, repeat(Unit), fields)
+
+
 def units_from_fr(data: bytes) -> tuple[list[Unit], list[EntityEntry] | None]:
     """Units of Federal Register XML (a daily issue or one document): each document's
     preamble and supplementary text line by line (section "FR Doc. <number>"), and
@@ -1082,9 +1237,8 @@ def units_from_fr(data: bytes) -> tuple[list[Unit], list[EntityEntry] | None]:
         printed = {
             p.text for r in doc.regtexts if r.implicit for s in r.sections for p in s.paragraphs
         }
-        units += [
-            Unit(prose, None, line) for line in doc.text.split("\n") if line and line not in printed
-        ]
+        lines = filter(None, doc.text.split("\n"))
+        units += _line_units(prose, [x for x in lines if x not in printed] if printed else lines)
         for section in doc.sections:
             sid = section.id
             seen[sid] += 1
