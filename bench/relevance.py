@@ -18,7 +18,7 @@ from pathlib import Path
 
 from monitor.document import Document
 from monitor.portfolio import load_portfolio
-from monitor.scoring import score_document
+from monitor.scoring import Score, score_document
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
 
@@ -45,15 +45,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=int, default=50)
     parser.add_argument("--portfolio", type=Path, default=DEMO / "portfolio")
+    parser.add_argument("--margin", type=int, default=3, help="show the N best-scored negatives")
     args = parser.parse_args()
     portfolio = load_portfolio(args.portfolio).model_copy(
         update={"watch_terms": ["advanced computing", "supercomputer", "Entity List",
                                 "foreign direct product", "3A090"]}  # as the demo config
     )  # fmt: skip
     tp = fp = fn = tn = 0
-    misses = []
+    misses, hits, negatives = [], [], []
     for doc, relevant, why in labelled():
         score = score_document(doc, portfolio, threshold=args.threshold)
+        (hits if relevant else negatives).append((score.score, doc, score, why))
         if score.relevant and relevant:
             tp += 1
         elif score.relevant:
@@ -72,8 +74,18 @@ def main() -> None:
         f"precision {precision:.2f}  recall {recall:.2f}  F1 {f1:.2f}  (tp {tp}, fp {fp}, fn {fn})"
     )
     for kind, doc, score, why in misses:
-        reasons = "; ".join(str(r) for r in score.reasons) or "no signal"
-        print(f"  {kind}: {doc.document_number} score {score.score} ({reasons}) -- label: {why}")
+        print(f"  {kind}: {line(doc, score)} -- label: {why}")
+    print("relevant documents, lowest score first (the margin above the threshold):")
+    for _, doc, score, _ in sorted(hits, key=lambda h: h[0]):
+        print(f"  {line(doc, score)}")
+    print(f"best-scored negatives (the margin below the threshold), top {args.margin}:")
+    for _, doc, score, _ in sorted(negatives, key=lambda h: -h[0])[: args.margin]:
+        print(f"  {line(doc, score)}")
+
+
+def line(doc: Document, score: Score) -> str:
+    reasons = "; ".join(str(r) for r in score.reasons) or "no signal"
+    return f"{doc.document_number} score {score.score} ({reasons})"
 
 
 if __name__ == "__main__":

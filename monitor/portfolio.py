@@ -8,14 +8,17 @@ or the same lists inline in `monitor.yaml` all give one `Portfolio`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.yamlfile import ConfigError, YamlDoc, load_yaml
 
-ECCN_RE = re.compile(r"\b([0-9][A-E][0-9]{3})((?:\.[a-z](?:\.[0-9]+)?)?)\b")
+# the word boundary is checked after the first digit: a pattern that starts with a
+# character class is searched for that class first, twice as fast over long texts
+ECCN_RE = re.compile(r"([0-9](?<=\b[0-9])[A-E][0-9]{3})((?:\.[a-z](?:\.[0-9]+)?)?)\b")
 
 
 def _str_list(value: Any) -> Any:
@@ -145,3 +148,29 @@ def merge_checked(
             if item.id in known:
                 raise doc.error((*prefix, field, i, "id"), f"duplicate id {item.id!r}")
     return base.merged(more)
+
+
+T = TypeVar("T")
+_DERIVED: dict[tuple[str, int], tuple[Portfolio, tuple[int, ...], Any]] = {}
+_KEEP = 16  # (name, portfolio) entries kept
+
+
+def derived(portfolio: Portfolio, name: str, build: Callable[[Portfolio], T]) -> T:
+    """What `build` makes of a portfolio (a name index, a screener, customers by
+    country), built on first use and kept per portfolio object.
+
+    Rebuilt when one of its lists is replaced or changes length (`model_copy(update=...)`,
+    an appended customer); a customer's names edited in place are not seen.
+    """
+    lists = (portfolio.customers, portfolio.chips, portfolio.watch_terms)
+    shape = tuple(f(items) for items in lists for f in (id, len))
+    key = (name, id(portfolio))
+    found = _DERIVED.get(key)
+    if found is not None and found[1] == shape:
+        return found[2]
+    value = build(portfolio)
+    _DERIVED.pop(key, None)
+    if len(_DERIVED) >= _KEEP:
+        del _DERIVED[next(iter(_DERIVED))]
+    _DERIVED[key] = (portfolio, shape, value)  # holding it keeps its id unique
+    return value

@@ -9,13 +9,13 @@ chip named, an ECCN covering a chip) or piles up several signals.
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.document import Document
+from monitor.exposure import Exposure, assess
+from monitor.names import portfolio_index
 from monitor.portfolio import ECCN_RE, Chip, Portfolio
 from monitor.severity import Severity, severity_for
 
@@ -28,7 +28,16 @@ DEFAULT_WEIGHTS: dict[str, int] = {
     "proposed_rule": 6,
     "ear_part": 10,  # amends an EAR part that carries chip controls (734/740/742/744/774)
     "watch_term": 5,  # per portfolio watch term found, at most two counted
+    # from the rule's structured changes (monitor.exposure)
+    "listed": 85,  # a portfolio customer is among the Entity List entries a rule adds or revises
+    "threshold": 50,  # a threshold change moves a portfolio chip across a line
+    "destination": 25,  # Entity List additions, not read, under a D:5/Macau home of customers
+    "unscreened": 25,  # Entity List additions whose entries and destinations are unknown
+    "country_group": 10,  # names D:1/D:4/D:5, Macau or a D:5 country home to customers
+    "chip_class": 20,  # about the control class of portfolio chips (advanced computing ICs)
+    "screened": 0,  # information: the entries were screened and none is a customer
 }
+INFO = {"screened"}  # reasons shown even at 0 points
 
 BIS_SLUG = "industry-and-security-bureau"
 KEY_EAR_PARTS = {734, 740, 742, 744, 774}
@@ -62,6 +71,7 @@ class Score:
     chips: list[str] = field(default_factory=list)
     customers: list[str] = field(default_factory=list)
     eccns: list[str] = field(default_factory=list)
+    exposure: Exposure = field(default_factory=Exposure)  # structured findings, for the event
 
     def to_json(self) -> dict[str, Any]:
         """The stable `monitor score` shape."""
@@ -80,79 +90,6 @@ class Score:
 
 
 # --- matching -------------------------------------------------------------------
-
-_LEGAL_SUFFIX = re.compile(
-    r"\b(co ltd|company limited|co|ltd|limited|inc|incorporated|llc|corp|corporation|"
-    r"gmbh|ag|s a|pte ltd|pte|plc|pvt ltd)$",
-    re.IGNORECASE,
-)
-
-
-def _fold(text: str) -> str:
-    """Punctuation to spaces, whitespace collapsed, case kept (CJK is kept as word chars)."""
-    text = unicodedata.normalize("NFKC", text)
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
-
-
-def _has_cjk(text: str) -> bool:
-    return any("\u3040" <= ch <= "\u9fff" for ch in text)
-
-
-@functools.lru_cache(maxsize=4096)
-def _pattern(name: str) -> tuple[str, re.Pattern[str]] | None:
-    """A lower-case needle to pre-filter with, and the pattern that decides.
-
-    None for a name that is only a legal form ("Ltd.", often a YAML flow list
-    split at the comma of "Co., Ltd.") : it names nobody.
-    """
-    folded = _fold(name)
-    if _has_cjk(folded):
-        return folded.lower(), re.compile(re.escape(folded))
-    bare = _LEGAL_SUFFIX.sub("", folded).strip()
-    if not bare:
-        return None
-    if len(folded) <= 5:
-        # short forms (MTT, SMIC, A100) must match exactly, case included
-        return folded.lower(), re.compile(rf"(?<!\w){re.escape(folded)}(?!\w)")
-    return bare.lower(), re.compile(rf"(?<!\w){re.escape(bare)}(?!\w)", re.IGNORECASE)
-
-
-@dataclass
-class _Hit:
-    owner: str
-    name: str
-    start: int
-    end: int
-
-    def inside(self, other: _Hit) -> bool:
-        return (
-            other.owner != self.owner
-            and other.start <= self.start
-            and self.end <= other.end
-            and other.end - other.start > self.end - self.start
-        )
-
-
-def named(text: str, entries: list[tuple[str, list[str]]]) -> dict[str, str]:
-    """Which entries `text` names, and by which of their names.
-
-    A hit inside a longer hit of another entry is a look-alike, not a match:
-    "Biren Capital Partners" names the decoy, not Biren Technology.
-    """
-    folded = _fold(text)
-    lower = folded.lower()
-    hits = [
-        _Hit(owner, name, m.start(), m.end())
-        for owner, names in entries
-        for name in names
-        if (found := _pattern(name)) is not None and found[0] in lower
-        for m in found[1].finditer(folded)
-    ]
-    kept: dict[str, str] = {}
-    for hit in hits:
-        if not any(hit.inside(other) for other in hits):
-            kept.setdefault(hit.owner, hit.name)
-    return kept
 
 
 def chip_eccns(chip: Chip) -> set[str]:
@@ -191,22 +128,30 @@ def score_document(
     *,
     threshold: int = 50,
     weights: dict[str, int] | None = None,
+    previous: Document | None = None,
 ) -> Score:
+    """`previous`: the version before `doc` when it changed (an eCFR section's threshold
+    text is compared with it)."""
     w = {**DEFAULT_WEIGHTS, **(weights or {})}
     text = document_text(doc)
     reasons: list[Reason] = []
 
     def add(component: str, detail: str, points: int | None = None) -> None:
         points = w[component] if points is None else points
-        if points:
+        if points or component in INFO:
             reasons.append(Reason(component, points, detail))
 
-    customers = named(text, [(c.id, c.match_names) for c in portfolio.customers])
+    found = portfolio_index(portfolio).find(text)
+    customers = found["customers"]
     for cid, name in customers.items():
         add("customer", f"customer {cid} named ({name!r})")
-    chips = named(text, [(c.id, c.match_names) for c in portfolio.chips])
+    chips = found["chips"]
     for cid, name in chips.items():
         add("chip", f"chip {cid} named ({name!r})")
+
+    exposure = assess(doc, portfolio, text, previous)
+    for finding in exposure.findings:
+        add(finding.component, finding.detail)
 
     eccns = mentioned_eccns(text)
     for code in eccns:
@@ -230,7 +175,7 @@ def score_document(
         label = "part" if len(parts) == 1 else "parts"
         add("ear_part", f"EAR {label} {', '.join(str(p) for p in parts)}", points)
 
-    terms = named(text, [(t, [t]) for t in portfolio.watch_terms])
+    terms = found["watch_terms"]
     for term in list(terms)[:2]:
         add("watch_term", f"term {term!r}")
 
@@ -242,6 +187,7 @@ def score_document(
         relevant=total >= threshold,
         reasons=reasons,
         chips=sorted(chips),
-        customers=sorted(customers),
+        customers=sorted({*customers, *(s["customer_id"] for s in exposure.screened)}),
         eccns=eccns,
+        exposure=exposure,
     )

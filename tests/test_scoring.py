@@ -117,3 +117,65 @@ def test_score_command_rejects_bad_json_in_one_line(tmp_path):
     result = run_score(str(bad))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and str(bad) in result.stderr
+
+
+# --- Entity List rules, destinations and country groups --------------------------------
+
+
+def test_entity_list_rules_in_the_labelled_set_are_flagged_for_screening(portfolio):
+    # 2020-28031 lists its destinations (China among them); 2019-13245's recorded abstract
+    # is cut before them. Neither names an entity: both must still reach the analyst.
+    china = score_document(record("2020-28031"), portfolio)
+    assert china.relevant
+    (reason,) = [r for r in china.reasons if r.component == "destination"]
+    assert "CN: " in reason.detail and "screen them" in reason.detail
+    unstated = score_document(record("2019-13245"), portfolio)
+    assert unstated.relevant
+    assert unstated.reasons[0].component == "unscreened"
+
+
+def test_entity_list_additions_elsewhere_stay_low(portfolio):
+    # 2023-25684: Costa Rica, Ecuador, India, Panama, Spain, Russia, Venezuela. Russia and
+    # Venezuela are D:5 but home to no customer; India is not a destination of concern.
+    score = score_document(record("2023-25684"), portfolio)
+    assert not score.relevant
+    assert {r.component for r in score.reasons} & {"destination", "unscreened"} == set()
+
+
+def test_country_group_counts_a_parents_headquarters():
+    portfolio = Portfolio.model_validate({"customers": [
+        {"id": "parent", "name": "Parent Holdings", "country": "CN"},
+        {"id": "sub", "name": "Subsidiary Pte", "country": "SG", "parent": "parent"},
+        {"id": "macau", "name": "Macau Trading", "country": "MO"},
+        {"id": "far", "name": "Far Away GmbH", "country": "DE"},
+    ]})  # fmt: skip
+    doc = synthetic("License requirements for entities headquartered in Country Group D:5.")
+    (reason,) = [
+        r for r in score_document(doc, portfolio).reasons if r.component == "country_group"
+    ]
+    assert reason.detail == "names D:5, home to customers (CN: parent, sub)"
+    macau = synthetic("Export controls on exports to Macau.")
+    (reason,) = [
+        r for r in score_document(macau, portfolio).reasons if r.component == "country_group"
+    ]
+    assert reason.detail == "names Macau, home to customers (MO: macau)"
+    assert not [r for r in score_document(synthetic("Exports to Germany."), portfolio).reasons]
+    # outside an export-control text a country is an origin, not a destination
+    bearings = synthetic("Tapered roller bearings from China; five-year review.")
+    assert not [r for r in score_document(bearings, portfolio).reasons]
+
+
+def test_a_rule_on_the_chips_control_class_counts_without_naming_a_chip(portfolio):
+    doc = synthetic(
+        "Controls on advanced computing items and supercomputer end uses.",
+        type="Rule", agencies=[{"name": "Industry and Security Bureau",
+                                "slug": "industry-and-security-bureau"}],
+    )  # fmt: skip
+    (reason,) = [r for r in score_document(doc, portfolio).reasons if r.component == "chip_class"]
+    assert reason.detail.startswith("concerns advanced computing: the control class")
+    assert "nvidia-a100" in reason.detail
+    # a portfolio without an advanced-computing chip is not reached
+    plain = Portfolio.model_validate(
+        {"chips": [{"id": "mcu", "name": "Plain MCU", "eccn": "EAR99"}]}
+    )
+    assert not [r for r in score_document(doc, plain).reasons if r.component == "chip_class"]
