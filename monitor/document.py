@@ -47,6 +47,34 @@ def none_to_list(value: Any) -> Any:
 Collection = Literal["fr", "news", "ecfr"]
 
 
+class Listed(BaseModel):
+    """One Entity List entry a rule adds or revises (or, name only, removes)."""
+
+    action: str  # "added" | "revised" | "removed"
+    country: str | None = None
+    country_heading: str | None = None
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    addresses: list[str] = Field(default_factory=list)
+    license_requirement: str = ""
+    footnotes: list[int] = Field(default_factory=list)
+    review_policy: str = ""
+    citation: str = ""
+
+
+class RuleFacts(BaseModel):
+    """The structured changes of one rule's full text."""
+
+    entities: list[Listed] = Field(default_factory=list)
+    entity_counts_stated: dict[str, int] = Field(default_factory=dict)
+    entity_mismatches: list[str] = Field(default_factory=list)
+    amended: list[str] = Field(default_factory=list, description='"Supp. 4 to Part 744 added"')
+    eccn_text: dict[str, str] = Field(
+        default_factory=dict, description="ECCN -> its text as the rule prints it (3A090, 4A090)"
+    )
+    entity_list_amended: bool = False
+
+
 class Document(BaseModel):
     """One document as a source saw it: a Federal Register document (the API's
     `results` element), a news item, or an eCFR section.
@@ -87,6 +115,8 @@ class Document(BaseModel):
     related: list[str] = Field(default_factory=list, description="FR numbers referred to")
     text: str | None = None
     version_date: date | None = None
+    # what the rule text changes (the FR watcher reads it for the rules it is told to)
+    rule: RuleFacts | None = None
 
     _lists = field_validator(
         "agencies", "cfr_references", "docket_ids", "regulation_id_numbers", "related",

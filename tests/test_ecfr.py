@@ -230,8 +230,8 @@ def test_second_check_reports_the_changed_and_the_added_section(httpserver, ecfr
 
     assert report.errors == {}
     assert sorted((f.kind, f.document.document_number) for f in report.found) == [
-        ("document_changed", "15 CFR 744.2"),
         ("new_document", "15 CFR 744.4"),
+        ("rule_text_changed", "15 CFR 744.2"),
     ]
     assert paths(httpserver) == [f"{VERSIONS}?part=744", f"{full_path(V2)}?part=744"]
     documents = stored(ecfr_config)
@@ -240,11 +240,18 @@ def test_second_check_reports_the_changed_and_the_added_section(httpserver, ecfr
     assert documents["ecfr:15 CFR 744.2"]["version_date"] == V2
     kinds = [(kind, key) for kind, key, _ in events(ecfr_config)]
     assert sorted(kinds) == [
-        ("document_changed", "ecfr:15 CFR 744.2"),
         ("new_document", "ecfr:15 CFR 744.4"),
+        ("rule_text_changed", "ecfr:15 CFR 744.2"),
     ]
     (changed,) = [payload for kind, _, payload in events(ecfr_config) if kind != "new_document"]
     assert set(changed["changes"]) == {"text", "version_date"}
+    # the paragraph-level diff: which labelled paragraph changed, and its words
+    diff = changed["diff"]
+    assert diff["summary"] == "§744.2(a) revised"
+    (change,) = diff["changes"]
+    assert change["op"] == "modified" and change["id"].endswith("744.2(a)")
+    assert "version 1." in change["old"] and "version 2." in change["new"]
+    assert diff["more"] == 0 and "version 2." in diff["unified"]
     assert source_cursor(ecfr_config)["parts"] == {"744": V2}
 
 

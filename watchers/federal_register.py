@@ -6,6 +6,13 @@ The cursor is the newest publication date seen; the next poll asks again from
 a few days before it (`overlap_days`), so documents added late and metadata
 the FR fills in after publication are not missed; the store's content hash
 makes the overlap free.
+
+For the document types in `full_text` (rules and proposed rules by default) of the
+agencies in `full_text_agencies` (BIS by default) the watcher also reads the
+document's XML (`full_text_xml_url`, re-based on the configured endpoint's host so
+a recorded copy serves it too) and stores what it changes (`monitor.rule_facts`:
+Entity List entries, 3A090/4A090 text). Each document's XML is read once; a
+failure is a note and the next poll tries again.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from typing import Any, Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -55,6 +62,14 @@ class FederalRegisterOptions(SourceOptions):
     max_pages: int = Field(default=50, ge=1)
     overlap_days: int = Field(
         default=3, ge=0, description="re-read this many days before the cursor for late edits"
+    )
+    full_text: list[Literal["RULE", "PRORULE", "NOTICE", "PRESDOCU"]] = Field(
+        default_factory=lambda: ["RULE", "PRORULE"],
+        description="read the XML of these document types (Entity List entries, ECCN text)",
+    )
+    full_text_agencies: list[str] = Field(
+        default_factory=lambda: ["industry-and-security-bureau"],
+        description="... when one of these agencies (slugs) issued them",
     )
 
 
@@ -142,8 +157,53 @@ def poll(
         page_url, params = f"{url}?{next_query}", None
     else:
         result.notes.append(f"{redact_url(url)}: stopped after max_pages={options.max_pages}")
+    read_full_texts(options, client, result, limits)
     advance_cursor(result, since)
     return result
+
+
+TYPES = {"Rule": "RULE", "Proposed Rule": "PRORULE", "Notice": "NOTICE",
+         "Presidential Document": "PRESDOCU"}  # fmt: skip
+READ_KEPT = 2000  # document numbers remembered as read, newest last
+
+
+def read_full_texts(
+    options: FederalRegisterOptions, client: httpx.Client, result: PollResult, limits: dict
+) -> None:
+    """Attach `RuleFacts` to the documents of the `full_text` types not read before."""
+    from monitor.rule_facts import from_xml
+
+    read = list(result.cursor.get("full_text_read", []))
+    done = set(read)
+    for doc in result.documents:
+        if (
+            not doc.full_text_xml_url
+            or doc.document_number in done
+            or TYPES.get(doc.type or "") not in options.full_text
+            or not {a.slug for a in doc.agencies} & set(options.full_text_agencies)
+        ):
+            continue
+        url = full_text_url(options.base_url, doc.full_text_xml_url)
+        try:
+            doc.rule = from_xml(fetch(client, url, **limits).body or b"")
+        except FetchError as exc:
+            result.notes.append(f"full text of {doc.document_number} not read: {exc}")
+            continue
+        except ValueError as exc:  # FedRegXMLError, or a table it cannot read
+            result.notes.append(f"{redact_url(url)}: full text of {doc.document_number}: {exc}")
+        read.append(doc.document_number)
+        done.add(doc.document_number)
+    if read:
+        result.cursor["full_text_read"] = read[-READ_KEPT:]
+
+
+def full_text_url(base_url: str, url: str) -> str:
+    """The XML link on the configured endpoint's host: the path before `api/v1/` in
+    the base URL (a recorded copy's folder) is kept, the link's own path follows."""
+    base = urlsplit(base_url)
+    root = base.path.split("api/v1", 1)[0]
+    path = urlsplit(url).path.lstrip("/")
+    return urlunsplit((base.scheme, base.netloc, root.rstrip("/") + "/" + path, "", ""))
 
 
 def window_start(options: FederalRegisterOptions, cursor: dict[str, Any]) -> date:
