@@ -39,7 +39,9 @@ class SourceOptions(BaseModel):
     schedule: list[str] | None = Field(
         default=None, description="poll at these US Eastern times (HH:MM) on publication days"
     )
-    every_minutes: int = Field(default=60, ge=1, description="poll interval without a schedule")
+    every_minutes: float = Field(
+        default=60, gt=0, description="poll interval without a schedule (0.5: 30 seconds)"
+    )
     jitter_seconds: int = Field(default=120, ge=0, le=3600)
 
     @field_validator("schedule")
