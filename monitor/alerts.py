@@ -1,14 +1,27 @@
 """Rendering alerts from Jinja2 templates.
 
+Every alert kind (`monitor.routing.ALERT_KINDS`) has its own templates, one per
+part and format: `<kind>.title.txt` (what happened: the subject and the body's
+headline), `<kind>.txt` (plain text: text channels and the email's text part),
+`<kind>.slack.md` (Slack mrkdwn) and `<kind>.email.html` (HTML email, inline
+CSS). They extend shared layouts (`_layout.*`) and draw on shared partials
+(`_facts.jinja`, `_text.jinja`, `_slack.jinja`, `_email.html`), so a kind says
+only what is its own. `group.*` renders several events in one message and
+`digest.*` the weekly digest.
+
 Built-in templates live in the repository's `templates/` (shipped inside the
 wheel as `monitor/_templates`); a folder named in the config overrides any of
-them by file name. Every template is compiled at start-up, so a broken override
-fails then, with its file and line, not at 3 a.m. on the first alert. HTML is
-autoescaped: Federal Register text can contain markup.
+them by file name. At start-up every template is compiled and every family is
+rendered in every format against sample events (`monitor.samples`), so a broken
+override fails then, with its file and line, not at 3 a.m. on the first alert.
+HTML is autoescaped: Federal Register text can contain markup.
 """
 
 from __future__ import annotations
 
+import re
+import traceback
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,23 +29,25 @@ from typing import Any
 import jinja2
 
 from monitor.document import Document
+from monitor.routing import ALERT_KINDS, alert_kind
+from monitor.severity import SEVERITIES, rank
 from monitor.yamlfile import ConfigError
 
 _PACKAGE = Path(__file__).parent
-# Each family of events has a title and one body per format: `alert` for events
-# about a document, `source` for a source's health.
 TEMPLATE_FILES = {
-    "email": "{family}.email.html",
-    "slack": "{family}.slack.md",
-    "text": "{family}.txt",
+    "email": "{name}.email.html",
+    "slack": "{name}.slack.md",
+    "text": "{name}.txt",
 }
-TITLE_TEMPLATE = "{family}.title.txt"
+TITLE_TEMPLATE = "{name}.title.txt"
+FAMILIES = (*ALERT_KINDS, "group", "digest")
+_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 
 
 def builtin_templates() -> Path:
     """`templates/` beside the package in a checkout, `monitor/_templates` when installed."""
     for candidate in (_PACKAGE.parent / "templates", _PACKAGE / "_templates"):
-        if (candidate / TITLE_TEMPLATE.format(family="alert")).is_file():
+        if (candidate / TITLE_TEMPLATE.format(name="new_document")).is_file():
             return candidate
     raise ConfigError(f"built-in templates not found beside {_PACKAGE}")
 
@@ -40,6 +55,20 @@ def builtin_templates() -> Path:
 def mrkdwn(value: Any) -> str:
     """Escape the three characters Slack's mrkdwn treats as control characters."""
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def diffstat(unified: str) -> dict[str, int]:
+    """Lines added and removed in a unified diff."""
+    lines = unified.splitlines()
+    return {
+        "added": sum(1 for x in lines if x.startswith("+") and not x.startswith("+++")),
+        "removed": sum(1 for x in lines if x.startswith("-") and not x.startswith("---")),
+    }
+
+
+def moved(chip: dict) -> bool:
+    """A chip a threshold change reclassifies (payloads without the flag: every chip)."""
+    return bool(chip.get("changed", True))
 
 
 def make_env(override: Path | None = None) -> jinja2.Environment:
@@ -51,20 +80,37 @@ def make_env(override: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["mrkdwn"] = mrkdwn
+    env.filters["diffstat"] = diffstat
+    env.tests["moved"] = moved
     return env
 
 
 def load_templates(override: Path | None = None) -> jinja2.Environment:
-    """Build the environment and compile every template now; errors name file and line."""
+    """Build the environment, compile every template and render every family in every
+    format against sample events; an error names the file and the line."""
+    from monitor.samples import sample_contexts
+
     if override is not None and not override.is_dir():
         raise ConfigError(f"{override}: templates_dir is not a folder")
     env = make_env(override)
+    builtin = set(jinja2.FileSystemLoader(str(builtin_templates())).list_templates())
+    for path in sorted(override.iterdir()) if override is not None else []:
+        if path.is_file() and not path.name.startswith("_") and path.name not in builtin:
+            raise ConfigError(
+                f"{path}: overrides no built-in template (names as in templates/,"
+                " e.g. new_document.email.html; partials start with _)"
+            )
     for name in env.list_templates():
         try:
             env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
             where = exc.filename or name
             raise ConfigError(f"{where}:{exc.lineno}: template error: {exc.message}") from None
+    samples = sample_contexts()
+    samples["group"] = group_context(env, [samples[kind] for kind in ALERT_KINDS])
+    for family, context in samples.items():
+        for fmt in TEMPLATE_FILES:
+            render(env, fmt, context, family)
     return env
 
 
@@ -73,6 +119,15 @@ class Rendered:
     title: str
     body: str
     format: str
+    text: str | None = None  # an email's plain-text part, from the text template
+
+
+def template_family(context: dict[str, Any]) -> str:
+    """The templates of the event in `context`: its alert kind."""
+    family = alert_kind(context["event"]["kind"], context["doc"])
+    if family not in ALERT_KINDS:
+        raise ConfigError(f"no templates for events of kind {family!r}")
+    return family
 
 
 def render(
@@ -80,19 +135,43 @@ def render(
 ) -> Rendered:
     """Render the title and the body of one message for one channel format.
 
-    The family is `alert` for an event about a document, `source` for a source's
-    health (no document), or given (`digest`).
+    The family is the event's alert kind, or given (`group`, `digest`). An email
+    gets its text part from the text template of the same family.
     """
-    family = family or ("alert" if context.get("doc") is not None else "source")
-    body_name = TEMPLATE_FILES[fmt].format(family=family)
+    family = family or template_family(context)
+    title_name = TITLE_TEMPLATE.format(name=family)
+    title = _render(env, title_name, {**context, "part": "subject"})
+    wording = {
+        "headline": " ".join(_render(env, title_name, {**context, "part": "headline"}).split()),
+        "what": " ".join(_render(env, title_name, {**context, "part": "what"}).split()),
+    }
+
+    def body(form: str) -> str:
+        text = _render(env, TEMPLATE_FILES[form].format(name=family), {**context, **wording})
+        return (text if form == "email" else _BLANK_LINES.sub("\n\n", text)).strip() + "\n"
+
+    return Rendered(
+        title=" ".join(title.split()),
+        body=body(fmt),
+        format=fmt,
+        text=body("text") if fmt == "email" else None,
+    )
+
+
+def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
     try:
-        title = env.get_template(TITLE_TEMPLATE.format(family=family)).render(context)
-        body = env.get_template(body_name).render(context)
+        return env.get_template(name).render(context)
     except jinja2.TemplateError as exc:
-        line = getattr(exc, "lineno", None)
-        where = body_name + (f":{line}" if line else "")
-        raise ConfigError(f"template {where}: {exc}") from None
-    return Rendered(title=" ".join(title.split()), body=body.strip() + "\n", format=fmt)
+        raise ConfigError(f"{_where(exc, name)}: template error: {exc}") from None
+
+
+def _where(exc: BaseException, name: str) -> str:
+    """`file:line` of the template line that failed (Jinja puts it in the traceback)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if not frame.filename.endswith(".py") and frame.lineno:
+            return f"{frame.filename}:{frame.lineno}"
+    line = getattr(exc, "lineno", None)
+    return name + (f":{line}" if line else "")
 
 
 def alert_context(
@@ -105,8 +184,8 @@ def alert_context(
     payload: dict | None = None,
 ) -> dict[str, Any]:
     """What every template sees: `event` (kind, score, severity, reasons, matches,
-    payload: the kind's own facts, e.g. a deadline's date) and `doc` (None for
-    a source's health, whose facts are in the payload)."""
+    payload: the kind's own facts, e.g. a deadline's date or Entity List entries)
+    and `doc` (None for a source's health, whose facts are in the payload)."""
     event = {
         "kind": kind,
         "score": score,
@@ -116,3 +195,25 @@ def alert_context(
         "payload": payload or {},
     }
     return {"event": event, "doc": doc}
+
+
+def group_context(env: jinja2.Environment, contexts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several events in one message: `items` (each event's context with its headline
+    and `what`), most severe first; `sections`, one per document (a source's health
+    has its own) with its `events`; `severities`, [(severity, count)], most severe first."""
+    ranked = sorted(contexts, key=lambda c: (-rank(c["event"]["severity"]), -c["event"]["score"]))
+    items = []
+    for context in ranked:
+        name = TITLE_TEMPLATE.format(name=template_family(context))
+        wording = {
+            part: " ".join(_render(env, name, {**context, "part": part}).split())
+            for part in ("headline", "what")
+        }
+        items.append({**context, **wording})
+    sections: dict[Any, dict[str, Any]] = {}
+    for i, item in enumerate(items):
+        key = item["doc"].key if item["doc"] is not None else i
+        sections.setdefault(key, {"doc": item["doc"], "events": []})["events"].append(item)
+    counts = Counter(item["event"]["severity"] for item in items)
+    severities = [(s, counts[s]) for s in reversed(SEVERITIES) if counts[s]]
+    return {"items": items, "sections": list(sections.values()), "severities": severities}

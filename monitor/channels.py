@@ -16,6 +16,15 @@ what was left out), and apprise is told `overflow=truncate` for it, never
 part would post the earlier parts again. A service answering HTTP 429 gets its
 `Retry-After` honoured: `Delivery.retry_after` tells the outbox not to try
 again sooner.
+
+An email is sent by apprise's own email plugin (SMTP, TLS, headers, one
+message per recipient) as multipart/alternative with our HTML and our own
+plain-text rendering. The plugin takes one body: given HTML it builds the text
+part itself, by converting that HTML through apprise's converter registry
+(`apprise.conversion.format.CONVERTERS[(HTML, TEXT)]`, apprise 2.x). While
+`send` runs, a converter registered here answers, for exactly the HTML body
+being sent, with our text template's output; any other conversion goes to
+apprise's converter unchanged.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import apprise
+from apprise.conversion import format as conversion
 from apprise.decorators import notify
 from requests.adapters import HTTPAdapter
 
@@ -218,6 +228,31 @@ def _observe_rate_limits() -> None:
 _observe_rate_limits()
 
 
+# The plain-text part of the email `send` is sending: {html body: text}; None outside.
+_text_parts: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "regmonitor_text_parts", default=None
+)
+
+
+def _use_our_text_parts() -> None:
+    pair = (apprise.NotifyFormat.HTML, apprise.NotifyFormat.TEXT)
+    original = conversion.CONVERTERS[pair]
+    if getattr(original, "_regmonitor_text_part", False):
+        return
+
+    @functools.wraps(original)
+    def html_to_text(content: str) -> str:
+        ours = _text_parts.get() or {}
+        text = ours.get(content.strip())  # apprise strips the body it is handed
+        return text if text is not None else original(content)
+
+    html_to_text._regmonitor_text_part = True  # type: ignore[attr-defined]
+    conversion.CONVERTERS[pair] = html_to_text
+
+
+_use_our_text_parts()
+
+
 def apprise_service(url: str, fmt: str):
     """The apprise service for a URL; a Slack-format one truncates rather than splits."""
     service = apprise.Apprise.instantiate(url)
@@ -229,12 +264,15 @@ def apprise_service(url: str, fmt: str):
     return service
 
 
-def send(url: str, title: str, body: str, fmt: str, timeout: float = 60.0) -> Delivery:
+def send(
+    url: str, title: str, body: str, fmt: str, timeout: float = 60.0, text: str | None = None
+) -> Delivery:
     """One apprise notify call; an error comes back scrubbed of the URL's secrets.
 
-    A Slack-format body is fitted to SLACK_TEXT_LIMIT first. When the service
-    answered HTTP 429, `retry_after` is its Retry-After (RATE_LIMIT_DEFAULT if
-    it gave none).
+    A Slack-format body is fitted to SLACK_TEXT_LIMIT first. An email's `text`
+    is its plain-text part (else apprise derives one from the HTML). When the
+    service answered HTTP 429, `retry_after` is its Retry-After
+    (RATE_LIMIT_DEFAULT if it gave none).
     """
     service = apprise_service(url, fmt)
     sender = apprise.Apprise()
@@ -244,6 +282,7 @@ def send(url: str, title: str, body: str, fmt: str, timeout: float = 60.0) -> De
         body = fit_slack(title, body)
     seen: list[float | None] = []
     token = _rate_limits.set(seen)
+    parts = _text_parts.set({body.strip(): text} if fmt == "email" and text is not None else None)
     try:
         result = sender.notify(
             body=body,
@@ -252,6 +291,7 @@ def send(url: str, title: str, body: str, fmt: str, timeout: float = 60.0) -> De
             timeout=timeout,
         )
     finally:
+        _text_parts.reset(parts)
         _rate_limits.reset(token)
     if result:
         return Delivery(True)

@@ -8,33 +8,20 @@ import sys
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
-from sqlalchemy.engine import make_url
 
 from monitor import __version__
-from monitor.config import Config, load_config
-from monitor.deadlines import FR_ZONE, fr_today
-from monitor.document import Document
-from monitor.ics import CalendarEntry, to_ics
-from monitor.logs import setup_logging
-from monitor.pipeline import CheckReport, check, score_of
-from monitor.portfolio import load_portfolio
-from monitor.schedule import next_run
-from monitor.scoring import score_document
-from monitor.store import (
-    alert_counts,
-    document_count,
-    open_deadlines,
-    open_store,
-    source_rows,
-)
-from monitor.yamlfile import ConfigError
-from watchers import SourceOptions, parse_since
+
+# Each command imports what it uses, so that one does not pay for the others: `monitor
+# diff` starts without sqlalchemy, apprise, rich, the configuration... (~1 s of imports;
+# typer itself still imports pydantic to read the arguments)
+if TYPE_CHECKING:  # pragma: no cover
+    from monitor.config import Config
+    from monitor.document import Document
+    from monitor.pipeline import CheckReport
+    from watchers import SourceOptions
 
 app = typer.Typer(
     help="Watch US export-control changes and score them against your chips and customers.",
@@ -43,9 +30,33 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 STARTER = Path(__file__).parent / "starter.yaml"
-# A pipe or CI log has no width; a table of titles and reasons needs more than 80 columns.
-out = Console(width=None if Console().is_terminal or "COLUMNS" in os.environ else 150)
-err = Console(stderr=True)
+
+
+class _LazyConsole:
+    """A rich Console made on first use (importing rich alone takes ~25 ms)."""
+
+    def __init__(self, stderr: bool) -> None:
+        self.stderr = stderr
+        self.console: Any = None
+
+    def get(self) -> Any:
+        if self.console is None:
+            from rich.console import Console
+
+            # A pipe or CI log has no width; a table of titles and reasons needs more
+            # than 80 columns.
+            wide = Console().is_terminal or "COLUMNS" in os.environ
+            self.console = (
+                Console(stderr=True) if self.stderr else Console(width=None if wide else 150)
+            )
+        return self.console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+out = _LazyConsole(stderr=False)
+err = _LazyConsole(stderr=True)
 
 
 class Format(StrEnum):
@@ -66,6 +77,10 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _config(path: Path | None) -> Config:
+    from monitor.config import load_config
+    from monitor.logs import setup_logging
+    from monitor.yamlfile import ConfigError
+
     try:
         config = load_config(path)
     except ConfigError as exc:
@@ -100,6 +115,8 @@ def init(
 
 
 def _since(value: str | None, option: str = "--since") -> date | None:
+    from watchers import parse_since
+
     if value is None:
         return None
     try:
@@ -124,6 +141,9 @@ def check_cmd(
     limit: Annotated[int, typer.Option(help="table rows to show (0: all)")] = 25,
 ) -> None:
     """Poll the sources once, store and score what is new, and send the alerts."""
+    from monitor.pipeline import check
+    from monitor.yamlfile import ConfigError
+
     config = _config(config_path)
     since_date = _since(since)
     try:
@@ -145,12 +165,14 @@ class _progress:
     """A progress bar on stderr for long runs at a terminal; silent otherwise."""
 
     def __init__(self, fmt: Format) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
         self.bar = (
             Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                console=err,
+                console=err.get(),
                 transient=True,
             )
             if err.is_terminal and fmt is Format.table
@@ -172,6 +194,9 @@ class _progress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+CHANGED_KINDS = ("document_changed", "rule_text_changed")
 
 
 def _agency(doc: Document) -> str:
@@ -198,7 +223,12 @@ def _report_json(report: CheckReport) -> dict[str, Any]:
         "errors": report.errors,
         "health": report.health,
         "notes": report.notes,
-        "alerts": {"sent": report.sent, "failed": report.failed, "pending": report.pending},
+        "alerts": {
+            "sent": report.sent,
+            "failed": report.failed,
+            "pending": report.pending,
+            "held_for_digest": report.held,
+        },
     }
 
 
@@ -220,6 +250,8 @@ SEVERITY_STYLE = {
 
 
 def _print_report(report: CheckReport, limit: int) -> None:
+    from rich.table import Table
+
     for name, message in report.errors.items():
         err.print(f"source {name} failed: {message}", highlight=False, markup=False, soft_wrap=True)
     for event in report.health:
@@ -248,7 +280,7 @@ def _print_report(report: CheckReport, limit: int) -> None:
             style = SEVERITY_STYLE[f.score.severity]
             table.add_row(
                 f"[{style}]{f.score.score} {f.score.severity}[/]",
-                f.document.document_number + (" (changed)" if f.kind == "document_changed" else ""),
+                f.document.document_number + (" (changed)" if f.kind in CHANGED_KINDS else ""),
                 _iso(f.document.publication_date) or "",
                 _agency(f.document),
                 f.document.title or "(untitled)",
@@ -263,7 +295,8 @@ def _print_report(report: CheckReport, limit: int) -> None:
         )
     if not report.dry_run:
         out.print(
-            f"Alerts: {report.sent} sent, {report.pending} pending retry, {report.failed} failed."
+            f"Alerts: {report.sent} sent, {report.pending} pending retry, {report.failed} failed"
+            + (f"; {report.held} waiting for the weekly digest." if report.held else ".")
         )
 
 
@@ -272,6 +305,9 @@ def _when(value: datetime | None) -> str | None:
 
 
 def _next_run(source: SourceOptions) -> datetime:
+    from monitor.deadlines import FR_ZONE
+    from monitor.schedule import next_run
+
     return next_run(source.name, source.schedule, source.every_minutes, source.jitter_seconds,
                     datetime.now(FR_ZONE))  # fmt: skip
 
@@ -279,12 +315,17 @@ def _next_run(source: SourceOptions) -> datetime:
 def _describe_schedule(source: SourceOptions) -> str:
     if source.schedule:
         return f"{', '.join(source.schedule)} US Eastern on publication days"
-    return f"every {source.every_minutes} min"
+    return f"every {source.every_minutes:g} min"
 
 
 @app.command()
 def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None:
     """Each source's health (last success, last error, failures in a row) and the outbox."""
+    from rich.table import Table
+    from sqlalchemy.engine import make_url
+
+    from monitor.store import alert_counts, document_count, open_store, source_rows
+
     config = _config(config_path)
     db = open_store(config.database_url)
     with db.session() as session:
@@ -353,6 +394,13 @@ def deadlines(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Upcoming comment, effective and compliance dates of the documents that matter."""
+    from rich.table import Table
+
+    from monitor.deadlines import fr_today
+    from monitor.ics import CalendarEntry, to_ics
+    from monitor.pipeline import score_of
+    from monitor.store import open_deadlines, open_store
+
     config = _config(config_path)
     today = _since(start, "--from") or fr_today()
     until = today + timedelta(days=days)
@@ -413,7 +461,10 @@ def digest_cmd(
         Path | None, typer.Option("--out", help="also write the HTML digest to this file")
     ] = None,
     deliver: Annotated[
-        bool, typer.Option("--send", help="send it to every enabled channel, in its format")
+        bool,
+        typer.Option(
+            "--send", help="send this week's digest to each digest channel (once per week)"
+        ),
     ] = False,
     fmt: Annotated[
         DigestFormat, typer.Option("--format", "-f", help="text or json")
@@ -421,7 +472,9 @@ def digest_cmd(
 ) -> None:
     """The digest of a period: top events, deadlines, rule-text changes, news, source health."""
     from monitor.alerts import load_templates
-    from monitor.digest import build_digest, deliver_digest, period_start, render_digest
+    from monitor.digest import build_digest, period_start, render_digest
+    from monitor.store import open_store
+    from monitor.yamlfile import ConfigError
 
     config = _config(config_path)
     try:
@@ -441,11 +494,11 @@ def digest_cmd(
         html_out.write_text(html.body, encoding="utf-8")
         err.print(f"wrote {html_out}", highlight=False, markup=False, soft_wrap=True)
     try:
-        deliveries = deliver_digest(config, templates, made) if deliver else []
+        deliveries = _send_digest(config, templates, db) if deliver else []
     except ConfigError as exc:
         raise fail(str(exc)) from None
     for d in deliveries:
-        line = "sent" if d["ok"] else f"failed: {d['error']}"
+        line = d["status"] + (f": {d['error']}" if d["error"] else "")
         err.print(f"{d['channel']} ({d['format']}): {line}", highlight=False, markup=False,
                   soft_wrap=True)  # fmt: skip
     if deliver and not deliveries:
@@ -457,6 +510,33 @@ def digest_cmd(
         sys.stdout.write(text.body)
     if any(not d["ok"] for d in deliveries):
         raise typer.Exit(1)
+
+
+DIGEST_OUTCOME = {  # pipeline.Delivered status -> (ok, what `monitor digest --send` says)
+    "sent": (True, "sent"),
+    "skipped": (True, "sent already this week"),
+    "pending": (False, "failed, retried later"),
+    "failed": (False, "failed"),
+}
+
+
+def _send_digest(config: Any, templates: Any, db: Any) -> list[dict[str, Any]]:
+    """This week's digest of each digest channel, through the outbox: written once per
+    channel and week, sent once; a failure stays pending and is retried."""
+    from monitor.channels import channel_format
+    from monitor.pipeline import deliver_alert, digest_pass
+
+    channels = {c.name: c for c in config.channels}
+    deliveries = []
+    for row in digest_pass(db, config):
+        channel = channels[row.channel]
+        done = deliver_alert(db, config, templates, row.id)
+        ok, status = DIGEST_OUTCOME[done.status]
+        deliveries.append({
+            "channel": channel.name, "format": channel_format(channel.url.get_secret_value(),
+            channel.format), "ok": ok, "status": status, "error": None if ok else done.reason,
+        })  # fmt: skip
+    return deliveries
 
 
 def _screen_rows(path: Path) -> list[tuple[str, str | None, str | None]]:
@@ -508,8 +588,11 @@ def screen_cmd(
 ) -> None:
     """Match names to portfolio customers (legal forms, pinyin, look-alikes) and say why."""
     from rich.markup import escape
+    from rich.table import Table
 
+    from monitor.portfolio import load_portfolio
     from monitor.screening import Screener
+    from monitor.yamlfile import ConfigError
 
     if name is None and names_file is None:
         raise fail("give a NAME to screen, or --file names.csv")
@@ -554,10 +637,12 @@ app.add_typer(alerts_app, name="alerts")
 def _alert_row(alert: Any, event: Any, doc: Any, secrets: list[str]) -> dict[str, Any]:
     from monitor.redact import scrub
 
-    payload = event.payload or {}
+    payload = (event.payload or {}) if event is not None else {}
     title = doc.title if doc is not None else None
     if doc is None and payload.get("source"):
         title = f"source {payload['source']}"
+    if event is None:  # a channel's weekly digest
+        title = f"digest of {alert.payload['since'][:10]} to {alert.payload['until'][:10]}"
     return {
         "id": alert.id,
         "created": _when(alert.created_at),
@@ -567,12 +652,21 @@ def _alert_row(alert: Any, event: Any, doc: Any, secrets: list[str]) -> dict[str
         "last_error": scrub(alert.last_error, secrets) if alert.last_error else None,
         "next_attempt": _when(alert.next_attempt_at) if alert.status == "pending" else None,
         "sent_at": _when(alert.sent_at),
-        "event_id": event.id,
-        "event_kind": event.kind,
-        "severity": event.severity,
+        "route": alert.route,
+        "message": alert.carrier_id,
+        "event_id": event.id if event is not None else None,
+        "event_kind": event.kind if event is not None else "digest",
+        "severity": event.severity if event is not None else None,
         "document_number": doc.document_number if doc is not None else None,
         "title": title,
     }
+
+
+def _via(row: dict[str, Any]) -> str:
+    """Which message carries an alert: its own, another row's (grouped, digest), none yet."""
+    if row["message"] is None:
+        return "next digest" if row["route"] == "digest" else "to group"
+    return "" if row["message"] == row["id"] else f"in #{row['message']}"
 
 
 @alerts_app.callback(invoke_without_command=True)
@@ -587,9 +681,10 @@ def alerts_list(
     if ctx.invoked_subcommand is not None:
         return
     from rich.markup import escape
+    from rich.table import Table
 
     from monitor.channels import secrets_of
-    from monitor.store import list_alerts
+    from monitor.store import list_alerts, open_store
 
     config = _config(config_path)
     statuses = [name for name, on in (("failed", failed), ("pending", pending)) if on]
@@ -604,16 +699,18 @@ def alerts_list(
         out.print("No alerts" + (f" ({' or '.join(statuses)})" if statuses else "") + ".")
         return
     table = Table(title=f"Alerts ({len(rows)}), newest first", title_justify="left")
-    for col in ("ID", "Created", "Channel", "Status", "Tries", "Last error", "Event", "Number"):
-        table.add_column(col, no_wrap=col in ("ID", "Created", "Status", "Tries", "Number"))
+    narrow = ("ID", "Created", "Status", "Via", "Tries", "Number")
+    for col in ("ID", "Created", "Channel", "Status", "Via", "Tries", "Last error", "Event"):
+        table.add_column(col, no_wrap=col in narrow)
+    table.add_column("Number", no_wrap=True)
     table.add_column("Title", ratio=2)
     style = {"sent": "green", "pending": "yellow", "failed": "red"}
     for r in rows:
         status = f"[{style.get(r['status'], '')}]{r['status']}[/]"
         table.add_row(
-            str(r["id"]), r["created"] or "", escape(r["channel"]), status, str(r["attempts"]),
-            escape(r["last_error"] or ""), r["event_kind"], r["document_number"] or "",
-            escape(r["title"] or ""),
+            str(r["id"]), r["created"] or "", escape(r["channel"]), status, _via(r),
+            str(r["attempts"]), escape(r["last_error"] or ""), r["event_kind"],
+            r["document_number"] or "", escape(r["title"] or ""),
         )  # fmt: skip
     out.print(table)
 
@@ -628,8 +725,9 @@ def alerts_retry(
 ) -> None:
     """Re-queue failed alerts (attempts kept), then deliver every alert that is due."""
     from monitor.alerts import load_templates
-    from monitor.pipeline import deliver_due
-    from monitor.store import list_alerts, requeue
+    from monitor.pipeline import CheckReport, deliver_due
+    from monitor.store import list_alerts, open_store, requeue
+    from monitor.yamlfile import ConfigError
 
     if not ids and not all_failed:
         raise fail("give alert IDs, or --all-failed")
@@ -697,12 +795,7 @@ def diff_cmd(
     ] = DiffFormat.text,
 ) -> None:
     """What changed, by CFR paragraph label (moves, word-level detail) and Entity List entry."""
-    from sqlalchemy import create_engine, select
-    from sqlalchemy.exc import SQLAlchemyError
-    from sqlalchemy.orm import Session
-
-    from monitor.diff import DiffInputError, diff_loaded, load_document, load_path
-    from monitor.store import DocumentRow, document_versions
+    from monitor.diff import DiffInputError, diff_loaded, load_path
 
     try:
         if doc is None:
@@ -712,37 +805,7 @@ def diff_cmd(
         else:
             if old is not None or new is not None:
                 raise fail("give two files, OLD NEW, or --doc KEY, not both")
-            url = _config(config_path).database_url
-            path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
-            if path is not None and not path.startswith(":memory:") and not Path(path).exists():
-                raise fail(f"unknown document key {doc!r}: the store is empty (run monitor check)")
-            engine = create_engine(url)  # read only: no migration, no pragma that writes
-            try:
-                with Session(engine) as session:
-                    row = session.scalar(select(DocumentRow).where(DocumentRow.key == doc))
-                    if row is None:  # "15 CFR 744.23" for "ecfr:15 CFR 744.23", when unique
-                        same = select(DocumentRow).where(DocumentRow.document_number == doc)
-                        found = list(session.scalars(same.limit(2)))
-                        row = found[0] if len(found) == 1 else None
-                    if row is None:
-                        raise fail(
-                            f"unknown document key {doc!r} (keys look like "
-                            "'ecfr:15 CFR 744.23' or 'fr:2024-25445')"
-                        )
-                    versions = document_versions(session, row.id)[-2:]
-                    key = row.key
-            except SQLAlchemyError as exc:
-                first = " ".join(str(exc).split("\n")[0].split())
-                raise fail(f"cannot read the store: {first}") from None
-            finally:
-                engine.dispose()
-            if len(versions) < 2:
-                raise fail(f"{key}: only one stored version; nothing to compare yet")
-            sides = [
-                load_document(Document.model_validate(v.data), f"{key} (seen {_when(v.seen_at)})")
-                for v in versions
-            ]
-            result = diff_loaded(*sides)
+            result = diff_loaded(*_stored_versions(doc, config_path))
     except DiffInputError as exc:
         raise fail(str(exc)) from None
     if fmt is DiffFormat.json:
@@ -753,11 +816,59 @@ def diff_cmd(
         sys.stdout.write(result.render_text())
 
 
+def _stored_versions(doc: str, config_path: Path | None) -> list[Any]:
+    """The two latest stored versions of a document (`monitor diff --doc`), loaded."""
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    from monitor.diff import load_document
+    from monitor.document import Document
+    from monitor.store import DocumentRow, document_versions
+
+    url = _config(config_path).database_url
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+    if path is not None and not path.startswith(":memory:") and not Path(path).exists():
+        raise fail(f"unknown document key {doc!r}: the store is empty (run monitor check)")
+    engine = create_engine(url)  # read only: no migration, no pragma that writes
+    try:
+        with Session(engine) as session:
+            row = session.scalar(select(DocumentRow).where(DocumentRow.key == doc))
+            if row is None:  # "15 CFR 744.23" for "ecfr:15 CFR 744.23", when unique
+                same = select(DocumentRow).where(DocumentRow.document_number == doc)
+                found = list(session.scalars(same.limit(2)))
+                row = found[0] if len(found) == 1 else None
+            if row is None:
+                raise fail(
+                    f"unknown document key {doc!r} (keys look like "
+                    "'ecfr:15 CFR 744.23' or 'fr:2024-25445')"
+                )
+            versions = document_versions(session, row.id)[-2:]
+            key = row.key
+    except SQLAlchemyError as exc:
+        first = " ".join(str(exc).split("\n")[0].split())
+        raise fail(f"cannot read the store: {first}") from None
+    finally:
+        engine.dispose()
+    if len(versions) < 2:
+        raise fail(f"{key}: only one stored version; nothing to compare yet")
+    return [
+        load_document(Document.model_validate(v.data), f"{key} (seen {_when(v.seen_at)})")
+        for v in versions
+    ]
+
+
 def _exec_celery(config_path: Path | None, args: list[str]) -> None:
     """Replace this process with celery running monitor.tasks on the same monitor.yaml."""
+    from monitor.alerts import load_templates
     from monitor.config import CONFIG_ENV, find_config
+    from monitor.yamlfile import ConfigError
 
-    _config(config_path)  # a configuration error stops here, in one line (exit 2)
+    config = _config(config_path)  # a configuration error stops here, in one line (exit 2)
+    try:
+        load_templates(config.alerting.templates_dir)  # and so does a broken template
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
     env = dict(os.environ)
     path = find_config(config_path)
     if path is not None:  # the worker's and beat's processes read the same file
@@ -798,6 +909,8 @@ def beat(config_path: ConfigOpt = None, loglevel: LogLevelOpt = "INFO") -> None:
 
 
 def _load_records(path: Path) -> list[Document]:
+    from monitor.document import Document
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -826,6 +939,12 @@ def score(
     fmt: FormatOpt = Format.json,
 ) -> None:
     """Score documents against the portfolio and say why (why did or didn't this alert?)."""
+    from rich.table import Table
+
+    from monitor.portfolio import load_portfolio
+    from monitor.scoring import score_document
+    from monitor.yamlfile import ConfigError
+
     config = _config(config_path)
     try:
         chosen = load_portfolio(portfolio) if portfolio else config.portfolio

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, unquote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -25,7 +26,8 @@ from monitor.portfolio import (
     portfolio_from_yaml,
 )
 from monitor.regulations_gov import RegulationsGovConfig
-from monitor.severity import Severity
+from monitor.routing import AlertKind
+from monitor.severity import Severity, rank
 from monitor.yamlfile import ConfigError, YamlDoc, expand_env, load_yaml
 from watchers import WATCHERS, SourceOptions, load_builtin
 
@@ -39,15 +41,26 @@ def default_data_dir() -> Path:
 
 
 class ChannelConfig(BaseModel):
-    """An alert destination: any apprise URL, plus routing."""
+    """An alert destination: any apprise URL, plus routing (see monitor.routing)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     url: SecretStr
     min_severity: Severity = "high"
+    immediate: Severity = Field(
+        default="high", description="at or above: sent at once; below: in the weekly digest"
+    )
+    kinds: list[AlertKind] | None = Field(default=None, min_length=1)
+    tags: list[str] | None = Field(default=None, min_length=1)
+    customers: list[str] | None = Field(default=None, min_length=1)
     format: Literal["auto", "email", "slack", "text"] = "auto"
     enabled: bool = True
+
+    @property
+    def uses_digest(self) -> bool:
+        """Some events it takes wait for the digest (between min_severity and immediate)."""
+        return rank(self.immediate) > rank(self.min_severity)
 
 
 class ScoringConfig(BaseModel):
@@ -91,6 +104,48 @@ class AlertingConfig(BaseModel):
     max_attempts: int = Field(default=5, ge=1, le=50)
     retry_backoff: float = Field(default=60.0, ge=0, description="seconds, doubled per attempt")
     templates_dir: Path | None = None
+    group_above: int = Field(
+        default=5, ge=1, description="more messages than this for one channel in one pass: one"
+    )
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Weekday = Literal[
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "mon", "tue", "wed", "thu", "fri", "sat", "sun",
+]  # fmt: skip
+
+
+class DigestConfig(BaseModel):
+    """The weekly digest: when it goes out, and to which channels (none given: every one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    day: Weekday = "monday"
+    hour: int = Field(default=8, ge=0, le=23)
+    minute: int = Field(default=0, ge=0, le=59)
+    timezone: str = "America/New_York"
+    channels: list[str] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as America/New_York"
+            ) from None
+        return value
+
+    @property
+    def weekday(self) -> int:
+        """Monday is 0, as `date.weekday()` counts."""
+        return next(i for i, name in enumerate(WEEKDAYS) if name.startswith(self.day))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 BROKER_ENV = "MONITOR_BROKER_URL"
@@ -113,10 +168,8 @@ class CeleryConfig(BaseModel):
     visibility_timeout: int = Field(
         default=3600, ge=2, description="seconds before an unacknowledged task is redelivered"
     )
-    timezone: str = "America/New_York"  # of the deadline scan and digest times
+    timezone: str = "America/New_York"  # of the deadline scan's time
     deadline_scan_at: str = Field(default="07:00", pattern=r"^\d{2}:\d{2}$")
-    digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
-    digest_at: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
 
     @field_validator("visibility_timeout")
     @classmethod
@@ -141,6 +194,7 @@ class Config(BaseModel):
     channels: list[ChannelConfig] = Field(default_factory=list)
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
     deadlines: DeadlinesConfig = Field(default_factory=DeadlinesConfig)
     health: HealthPolicy = Field(default_factory=HealthPolicy)
     regulations_gov: RegulationsGovConfig = Field(default_factory=RegulationsGovConfig)
@@ -203,7 +257,40 @@ def load_config(path: Path | None) -> Config:
         config.alerting.templates_dir = _resolve(config.alerting.templates_dir, base)
     _unique(doc, "sources", [s.name for s in sources])
     _unique(doc, "channels", [c.name for c in channels])
+    _check_routing(doc, config)
     return config
+
+
+def digest_channels(config: Config) -> list[ChannelConfig]:
+    """The enabled channels the weekly digest goes to."""
+    named = config.digest.channels
+    return [c for c in config.channels if c.enabled and (named is None or c.name in named)]
+
+
+def _check_routing(doc: YamlDoc, config: Config) -> None:
+    """Names a channel's routing refers to exist; nothing routed to a digest waits forever."""
+    names = [c.name for c in config.channels]
+    for i, name in enumerate(config.digest.channels or []):
+        if name not in names:
+            known = ", ".join(names) or "none"
+            raise doc.error(("digest", "channels", i), f"no channel {name!r} (configured: {known})")
+    customers = {c.id for c in config.portfolio.customers}
+    getting = {c.name for c in digest_channels(config)}
+    for i, channel in enumerate(config.channels):
+        for j, customer in enumerate(channel.customers or []):
+            if customer not in customers:
+                known = ", ".join(sorted(customers)) or "none"
+                raise doc.error(
+                    ("channels", i, "customers", j),
+                    f"no customer {customer!r} in the portfolio (known: {known})",
+                )
+        if channel.enabled and channel.uses_digest and channel.name not in getting:
+            raise doc.error(
+                ("channels", i, "immediate"),
+                f"events from {channel.min_severity} up to {channel.immediate} wait for the digest,"
+                f" but digest.channels leaves out {channel.name!r}: add it there, or set"
+                f" immediate: {channel.min_severity}",
+            )
 
 
 def _resolve(path: Path, base: Path) -> Path:

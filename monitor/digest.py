@@ -7,6 +7,12 @@ score with their reasons, the open deadlines of the next 30 days, the rule-text
 a plain `Digest` dataclass. `render_digest` turns it into a title and a body
 with the `digest.*` templates of the alert environment (HTML email, Slack
 mrkdwn, plain text), so a channel gets the digest in the format it reads best.
+
+A channel's weekly digest (an outbox row of its own, see `monitor.pipeline`)
+ranks the channel's events instead: those it carries (routed to the digest)
+and those sent at once in the period. `slot_before` and `slot_after` give the
+weekly schedule of `digest:` in the config: a digest row is keyed by its slot,
+so each channel gets one digest per week however often it is asked for.
 """
 
 from __future__ import annotations
@@ -18,11 +24,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import jinja2
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.alerts import Rendered, render
-from monitor.config import Config
+from monitor.config import Config, DigestConfig
 from monitor.deadlines import FR_ZONE, fr_today
 from monitor.document import Document
 from monitor.scoring import score_document
@@ -37,7 +43,10 @@ from monitor.store import (
 )
 
 FAMILY = "digest"
-DOCUMENT_EVENTS = ("new_document", "document_changed", "deadline_changed")
+DOCUMENT_EVENTS = (
+    "new_document", "document_changed", "deadline_changed", "rule_text_changed",
+    "entity_listed", "threshold_changed",
+)  # fmt: skip
 HEALTH_EVENTS = ("source_failing", "source_recovered")
 DEADLINE_DAYS = 30
 TOP = 10
@@ -68,6 +77,7 @@ class EventItem:
     abstract: str | None
     what: str  # "New rule", "Changed: title, abstract", "Comments deadline moved to ..."
     at: str  # when the event was recorded (ISO, UTC)
+    routed: str | None = None  # a channel's digest: "immediate" (sent at once) or "digest"
 
 
 @dataclass
@@ -95,6 +105,7 @@ class RuleChange:
     version_date: str | None
     score: int
     severity: str
+    summary: str | None = None  # "§744.23(a)(3) revised; §744.4 added"
 
 
 @dataclass
@@ -135,7 +146,7 @@ class Counts:
     documents_total: int  # stored before the period ended
     events: int
     relevant_events: int
-    alerts: dict[str, int]  # alerts written in the period, by status: sent, pending, failed
+    alerts: dict[str, int]  # alerts to go at once, written in the period, by status
 
 
 @dataclass
@@ -186,6 +197,23 @@ def eastern(value: str | None, default: str = "-") -> str:
     return f"{_eastern(datetime.fromisoformat(value))} ET" if value else default
 
 
+def _slot_on(settings: DigestConfig, day: date) -> datetime:
+    return datetime.combine(day, time(settings.hour, settings.minute), tzinfo=settings.zone)
+
+
+def slot_before(settings: DigestConfig, now: datetime) -> datetime:
+    """The latest scheduled digest time at or before `now` (local time, DST-aware)."""
+    local = now.astimezone(settings.zone)
+    day = local.date() - timedelta(days=(local.weekday() - settings.weekday) % 7)
+    at = _slot_on(settings, day)
+    return at if at <= now else _slot_on(settings, day - timedelta(days=7))
+
+
+def slot_after(settings: DigestConfig, moment: datetime) -> datetime:
+    """The first scheduled digest time strictly after `moment`."""
+    return _slot_on(settings, slot_before(settings, moment).date() + timedelta(days=7))
+
+
 def period_start(value: str, now: datetime | None = None) -> datetime:
     """`7d`: exactly 7 days before now; `2025-01-06`: midnight US Eastern that day."""
     now = now or utcnow()
@@ -217,6 +245,25 @@ def events_between(
     return [(event, doc) for event, doc in session.execute(query)]
 
 
+def channel_events(
+    session: Session, outbox: AlertRow, since: datetime, until: datetime
+) -> list[tuple[str, EventRow, DocumentRow | None]]:
+    """A channel's events for its digest row: those it carries, and those sent at once
+    in [since, until); each with its route."""
+    carried = AlertRow.carrier_id == outbox.id
+    at_once = and_(
+        AlertRow.route == "immediate", EventRow.created_at >= since, EventRow.created_at < until
+    )
+    query = (
+        select(AlertRow.route, EventRow, DocumentRow)
+        .join(EventRow, EventRow.id == AlertRow.event_id)
+        .outerjoin(DocumentRow, DocumentRow.id == EventRow.document_id)
+        .where(AlertRow.channel == outbox.channel, or_(carried, at_once))
+        .order_by(EventRow.id)
+    )
+    return [(route, event, doc) for route, event, doc in session.execute(query)]
+
+
 def period_counts(session: Session, since: datetime, until: datetime) -> Counts:
     """Documents, events and alerts of the period (a read, nothing more)."""
 
@@ -226,9 +273,13 @@ def period_counts(session: Session, since: datetime, until: datetime) -> Counts:
     documents = select(func.count()).select_from(DocumentRow)
     events = select(func.count()).select_from(EventRow)
     in_period = (EventRow.created_at >= since, EventRow.created_at < until)
-    alerts = (
+    alerts = (  # those sent at once: the digest itself is not an alert of the period
         select(AlertRow.status, func.count())
-        .where(AlertRow.created_at >= since, AlertRow.created_at < until)
+        .where(
+            AlertRow.created_at >= since,
+            AlertRow.created_at < until,
+            AlertRow.route == "immediate",
+        )
         .group_by(AlertRow.status)
     )
     by_status = {status: n for status, n in session.execute(alerts)}
@@ -256,13 +307,21 @@ def build_digest(
     until: datetime | None = None,
     *,
     top: int = TOP,
+    outbox: AlertRow | None = None,
 ) -> Digest:
-    """Everything the digest says about [since, until) (until: now), read from the store."""
+    """Everything the digest says about [since, until) (until: now), read from the store.
+
+    With `outbox` (a channel's digest row) the top events are the channel's own.
+    """
     until = until or utcnow()
     if since >= until:
         raise ValueError(f"empty period: {since.isoformat()} is not before {until.isoformat()}")
     rows = events_between(session, since, until, DOCUMENT_EVENTS)
-    items = [_event_item(event, doc) for event, doc in rows if doc is not None]
+    if outbox is None:
+        items = [_event_item(event, doc) for event, doc in rows if doc is not None]
+    else:
+        found = channel_events(session, outbox, since, until)
+        items = [_event_item(e, d, routed) for routed, e, d in found if d is not None]
     ranked = sorted(
         items,
         key=lambda i: (not i.relevant, -i.score, _negated_date(i.publication_date), i.event_id),
@@ -328,7 +387,7 @@ def _title(doc: Document) -> str:
     return " ".join((doc.title or doc.document_number).split())
 
 
-def _event_item(event: EventRow, row: DocumentRow) -> EventItem:
+def _event_item(event: EventRow, row: DocumentRow, routed: str | None = None) -> EventItem:
     doc = row.document
     return EventItem(
         event_id=event.id,
@@ -346,26 +405,63 @@ def _event_item(event: EventRow, row: DocumentRow) -> EventItem:
         abstract=" ".join(doc.abstract.split()) if doc.abstract else None,
         what=_what(event, doc),
         at=_iso(event.created_at),
+        routed=routed,
     )
 
 
 def _what(event: EventRow, doc: Document) -> str:
+    """One line on what happened, by event kind."""
     kind = (doc.type or KIND_LABEL.get(doc.collection, "document")).lower()
-    payload = event.payload or {}
-    if event.kind == "deadline_changed":
-        before = ", ".join(payload.get("before") or []) or "?"
-        return (
-            f"{str(payload.get('deadline', 'comments')).capitalize()} deadline moved to "
-            f"{payload.get('after')} (was {before}) by {payload.get('by')}"
-        )
-    if event.kind == "document_changed":
-        fields = ", ".join(sorted((payload.get("changes") or {}).keys()))
-        return f"Changed {kind}" + (f": {fields}" if fields else "")
+    return WHAT.get(event.kind, _new)(event.payload or {}, kind)
+
+
+def _new(payload: dict, kind: str) -> str:
     return f"New {kind}"
+
+
+def _changed(payload: dict, kind: str) -> str:
+    fields = ", ".join(sorted((payload.get("changes") or {}).keys()))
+    return f"Changed {kind}" + (f": {fields}" if fields else "")
+
+
+def _moved(payload: dict, kind: str) -> str:
+    before = ", ".join(payload.get("before") or []) or "?"
+    return (
+        f"{str(payload.get('deadline', 'comments')).capitalize()} deadline moved to "
+        f"{payload.get('after')} (was {before}) by {payload.get('by')}"
+    )
+
+
+def _reminder(payload: dict, kind: str) -> str:
+    left = payload.get("days_left")
+    when = "today" if left == 0 else f"in {left} day{'' if left == 1 else 's'}"
+    return f"{str(payload.get('deadline', '')).capitalize()} deadline {payload.get('due')} ({when})"
+
+
+def _summary_of(part: str, label: str) -> Any:
+    def what(payload: dict, kind: str) -> str:
+        summary = (payload.get(part) or {}).get("summary")
+        return f"{label}: {summary}" if summary else label
+
+    return what
+
+
+WHAT = {
+    "document_changed": _changed,
+    "deadline_changed": _moved,
+    "deadline_reminder": _reminder,
+    "entity_listed": _summary_of("entities", "Entity List"),
+    "threshold_changed": _summary_of("thresholds", "Thresholds"),
+    "rule_text_changed": _summary_of("diff", "Rule text changed"),
+}
 
 
 def _diff_size(payload: dict) -> tuple[int, int]:
     """Lines added and removed in an event's text diff (0, 0 when there is none)."""
+    counts = (payload.get("diff") or {}).get("counts")
+    if counts:  # a structured diff: one paragraph per line of the text
+        modified = counts.get("modified", 0)
+        return counts.get("added", 0) + modified, counts.get("deleted", 0) + modified
     change = (payload.get("changes") or {}).get("text")
     if isinstance(change, dict) and "diff" in change:
         lines = change["diff"].splitlines()
@@ -394,6 +490,7 @@ def _rule_change(event: EventRow, row: DocumentRow) -> RuleChange:
         version_date=_iso(doc.version_date),
         score=event.score,
         severity=event.severity,
+        summary=((event.payload or {}).get("diff") or {}).get("summary"),
     )
 
 
@@ -455,36 +552,3 @@ def _iso(value: date | datetime | None) -> str | None:
 def render_digest(env: jinja2.Environment, fmt: str, digest: Digest) -> Rendered:
     """The digest's title and its body in one channel format (email, slack, text)."""
     return render(env, fmt, {"digest": digest, "eastern": eastern}, family=FAMILY)
-
-
-# --- sending --------------------------------------------------------------------------
-
-
-def deliver_digest(config: Config, templates: jinja2.Environment, made: Digest) -> list[dict]:
-    """Send the digest to every enabled channel in its format; one outcome per channel.
-
-    `{"channel", "format", "ok", "error"}`; errors come scrubbed of the channel's secrets.
-    """
-    from monitor.channels import channel_format, send
-
-    deliveries = []
-    for channel in (c for c in config.channels if c.enabled):
-        url = channel.url.get_secret_value()
-        fmt = channel_format(url, channel.format)
-        rendered = render_digest(templates, fmt, made)
-        outcome = send(url, rendered.title, rendered.body, fmt)
-        deliveries.append(
-            {"channel": channel.name, "format": fmt, "ok": outcome.ok, "error": outcome.error}
-        )
-    return deliveries
-
-
-def send_digest(config: Config, since: str = "7d") -> list[dict]:
-    """Build the digest of the period from the store and send it (the weekly task)."""
-    from monitor.alerts import load_templates
-    from monitor.store import open_store
-
-    templates = load_templates(config.alerting.templates_dir)
-    with open_store(config.database_url).session() as session:
-        made = build_digest(session, config, period_start(since))
-    return deliver_digest(config, templates, made)

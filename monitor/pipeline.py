@@ -17,16 +17,16 @@ from datetime import date, datetime, timedelta
 import jinja2
 from sqlalchemy.orm import Session
 
-from monitor import deadlines, regulations_gov, store
-from monitor.alerts import alert_context, load_templates, render
+from monitor import deadlines, digest, regulations_gov, routing, store
+from monitor.alerts import Rendered, alert_context, group_context, load_templates, render
 from monitor.channels import channel_format, send
-from monitor.config import ChannelConfig, Config
+from monitor.config import ChannelConfig, Config, digest_channels
 from monitor.document import Document
+from monitor.events import structured_kind, structured_payload, text_diff_payload
 from monitor.http import FetchError, make_client
 from monitor.news import same_story
 from monitor.redact import redact_url
 from monitor.scoring import Score, score_document
-from monitor.severity import at_least
 from watchers import WATCHERS, PollResult, SourceOptions, load_builtin
 
 Progress = Callable[[str, int, int], None]
@@ -55,6 +55,7 @@ class CheckReport:
     sent: int = 0
     failed: int = 0
     pending: int = 0
+    held: int = 0  # outbox rows of this run waiting for the weekly digest
     dry_run: bool = False
 
 
@@ -69,15 +70,20 @@ def poll_source(source: SourceOptions, cursor: dict, since: date | None) -> Poll
 def event_for(change: store.Change, doc: Document) -> tuple[str, str]:
     if change == "new":
         return "new_document", f"new:{doc.key}"
+    if doc.collection == "ecfr":
+        return "rule_text_changed", f"rule-text:{doc.key}:{doc.content_hash()[:16]}"
     return "document_changed", f"changed:{doc.key}:{doc.content_hash()[:16]}"
 
 
 def process_document(
     session: Session, config: Config, source: str, doc: Document, *, baseline: bool = False
 ) -> list[Found]:
-    """Store a sighting; record the events it causes (new, changed, deadline moved).
+    """Store a sighting; record the events it causes (new, changed, listed, deadline moved).
 
-    `baseline` stores without events (the first copy of a whole text).
+    `baseline` stores without events (the first copy of a whole text). A rule whose
+    full text lists entities or moves a threshold is one `entity_listed` /
+    `threshold_changed` event, also when its text arrives after an earlier sighting
+    (the public-inspection copy) raised `new_document`.
     """
     sighting = store.upsert_document(session, source, join_story(session, doc))
     if sighting.change is None:
@@ -86,12 +92,27 @@ def process_document(
     doc = row.document  # everything known, not only this sighting
     if doc.collection == "fr":
         store.replace_deadlines(session, row.id, deadlines.extract(doc))
-    if baseline or sighting.change == "enriched":
+    if baseline:
         return []
-    kind, dedup_key = event_for(sighting.change, doc)
+    text_changed = sighting.change == "changed" and doc.collection == "ecfr"
+    previous = store.previous_version(session, row.id) if text_changed else None
+    score = score_of(config, doc, previous)
+    # a corrected FR document stays document_changed; its listing was reported already
+    fr_correction = sighting.change == "changed" and not text_changed
+    structured = None if fr_correction else structured_kind(doc, score)
+    if structured is not None:
+        key = f"{doc.key}:{doc.content_hash()[:16]}" if text_changed else doc.key
+        kind, dedup_key = structured, f"{structured}:{key}"
+    elif sighting.change == "enriched":
+        return []
+    else:
+        kind, dedup_key = event_for(sighting.change, doc)
+    payload: dict = {"changes": sighting.changes, **structured_payload(doc, score)}
+    if previous is not None:
+        payload["diff"] = text_diff_payload(previous, doc)
     found = record_event(
-        session, config, source, row, kind=kind, dedup_key=dedup_key,
-        payload={"changes": sighting.changes},
+        session, config, source, row, kind=kind, dedup_key=dedup_key, payload=payload,
+        score=score,
     )  # fmt: skip
     moved = link_extension(session, config, source, row) if doc.collection == "fr" else []
     return [f for f in (found, *moved) if f is not None]
@@ -146,10 +167,11 @@ def record_event(
     return Found(event.id, kind, source, doc, score, route(session, config, event))
 
 
-def score_of(config: Config, doc: Document) -> Score:
+def score_of(config: Config, doc: Document, previous: Document | None = None) -> Score:
     return score_document(
-        doc, config.portfolio, threshold=config.scoring.threshold, weights=config.scoring.weights
-    )
+        doc, config.portfolio, threshold=config.scoring.threshold,
+        weights=config.scoring.weights, previous=previous,
+    )  # fmt: skip
 
 
 def link_extension(
@@ -284,14 +306,75 @@ def scan_deadlines(session: Session, config: Config, now: datetime | None = None
 
 
 def route(session: Session, config: Config, event: store.EventRow) -> int:
-    """Write the outbox rows: one per channel that wants this event."""
+    """Write the outbox rows: one per channel that takes this event, marked to go at
+    once or to wait for the channel's digest (see monitor.routing)."""
     if not event.relevant:
         return 0
+    row = session.get(store.DocumentRow, event.document_id) if event.document_id else None
+    facts = routing.facts_of(event, row.document if row else None, row.source if row else None)
     count = 0
-    for channel in config.channels:
-        if channel.enabled and at_least(event.severity, channel.min_severity):
-            count += store.add_alert(session, event.id, channel.name) is not None
+    for channel in (c for c in config.channels if c.enabled):
+        how = routing.route_for(channel, facts)
+        if how is not None:
+            count += store.add_alert(session, event.id, channel.name, how) is not None
     return count
+
+
+def group_alerts(session: Session, config: Config, before: datetime | None = None) -> list[int]:
+    """Put the rows to go at once (written up to `before`) into messages, per channel:
+    rows sharing a document or an FR reference are one message, and more than
+    `alerting.group_above` messages are one. Returns the messages (carrier IDs).
+
+    Called at the end of a pass, before anything is sent; a row left ungrouped by a
+    crash is grouped by the next pass or by `deliver_due`.
+    """
+    by_channel: dict[str, list[tuple[store.AlertRow, set[str]]]] = {}
+    for alert, event, doc_row in store.ungrouped_alerts(session, before):
+        refs = routing.refs_of(doc_row.document if doc_row else None, event.payload or {})
+        by_channel.setdefault(alert.channel, []).append((alert, refs))
+    carriers = []
+    for rows in by_channel.values():
+        for message in routing.group(rows, config.alerting.group_above):
+            if store.carry(session, message[0], message):
+                carriers.append(message[0].id)
+    return carriers
+
+
+DIGEST_PERIOD = timedelta(days=7)  # a channel's first digest looks back this far
+
+
+def queue_digests(
+    session: Session, config: Config, now: datetime | None = None
+) -> list[store.AlertRow]:
+    """This period's digest row of every digest channel: written once per channel and
+    schedule slot, carrying the channel's events that wait for it. Its period runs from
+    the end of the channel's previous digest (or a week back) to now."""
+    now = now or store.utcnow()
+    slot = digest.slot_before(config.digest, now).isoformat()
+    rows = []
+    for channel in digest_channels(config):
+        row = store.digest_row(session, channel.name, slot)
+        if row is None:
+            previous = store.last_digest(session, channel.name)
+            since = (datetime.fromisoformat(previous.payload["until"]) if previous
+                     else now - DIGEST_PERIOD)  # fmt: skip
+            row = store.add_digest(session, channel.name, slot, since, now)
+            if row is None:  # another process wrote it a moment ago
+                row = store.digest_row(session, channel.name, slot)
+            else:
+                store.carry_waiting(session, row, now)
+        rows.append(row)
+    return rows
+
+
+def digest_pass(
+    db: store.Store, config: Config, now: datetime | None = None
+) -> list[store.AlertRow]:
+    """`queue_digests`, committed before anything is sent (the outbox)."""
+    with db.session() as session:
+        rows = queue_digests(session, config, now)
+        session.commit()
+    return rows
 
 
 def check(
@@ -316,6 +399,8 @@ def check(
         if dry_run:
             session.rollback()
             return report
+        group_alerts(session, config)
+        report.held = store.held_for_digest(session, [f.event_id for f in report.found])
         session.commit()
     deliver_due(db, config, templates, report)
     return report
@@ -372,6 +457,8 @@ def poll_one(db: store.Store, config: Config, name: str) -> tuple[CheckReport, l
     source = config.source(name)
     with db.session() as session:
         poll_and_store(session, config, source, None, False, report)
+        group_alerts(session, config)
+        session.commit()
         ids = store.pending_alert_ids(session, [f.event_id for f in report.found])
     return report, ids
 
@@ -384,6 +471,7 @@ def deadline_pass(
     with db.session() as session:
         report.found += confirm_comment_periods(session, config, report, now)
         report.found += scan_deadlines(session, config, now)
+        group_alerts(session, config)
         session.commit()
         ids = store.pending_alert_ids(session, [f.event_id for f in report.found])
     return report, ids
@@ -399,19 +487,29 @@ def _internal(source: SourceOptions, exc: Exception) -> str:
 def deliver_due(
     db: store.Store, config: Config, templates: jinja2.Environment, report: CheckReport
 ) -> None:
-    """Send every pending alert that is due; each outcome is committed on its own."""
+    """Send every pending message that is due; each outcome is committed on its own."""
     channels = {c.name: c for c in config.channels if c.enabled}
-    with db.session() as session:
-        for alert in store.due_alerts(session, list(channels)):
+    for alert_id in due_alert_ids(db, config):
+        with db.session() as session:
+            alert = session.get(store.AlertRow, alert_id)
+            if alert.status != "pending":  # another process delivered it meanwhile
+                continue
             outcome = deliver_one(session, config, channels[alert.channel], alert, templates)
             outcome_count(report, alert.status, outcome)
             session.commit()
 
 
 def due_alert_ids(db: store.Store, config: Config, now: datetime | None = None) -> list[int]:
-    """The pending alerts of enabled channels whose next attempt is due."""
+    """The pending messages of enabled channels whose next attempt is due.
+
+    Rows a crashed pass left ungrouped are grouped first, once they are older than
+    any pass may run (`celery.lock_timeout`): a running poll's rows wait for it.
+    """
     channels = [c.name for c in config.channels if c.enabled]
+    now = now or store.utcnow()
     with db.session() as session:
+        group_alerts(session, config, now - timedelta(seconds=config.celery.lock_timeout))
+        session.commit()
         return [row.id for row in store.due_alerts(session, channels, now)]
 
 
@@ -448,6 +546,9 @@ def deliver_alert(
             return Delivered("skipped", reason=f"alert {alert_id} is {alert.status}")
         if alert.channel not in channels:
             return Delivered("skipped", reason=f"channel {alert.channel} is not enabled")
+        if alert.carrier_id != alert.id:  # another row's message carries it, or none yet
+            carrier = f"alert {alert.carrier_id}" if alert.carrier_id else "no message yet"
+            return Delivered("skipped", reason=f"alert {alert_id} is carried by {carrier}")
         now = now or store.utcnow()
         if alert.next_attempt_at > now + EARLY:
             return Delivered("pending", (alert.next_attempt_at - now).total_seconds(), "not due")
@@ -477,17 +578,12 @@ def deliver_one(
     alert: store.AlertRow,
     templates: jinja2.Environment,
 ) -> bool:
-    """Render and send one outbox row, and record the outcome on it."""
-    event = session.get(store.EventRow, alert.event_id)
-    doc_row = session.get(store.DocumentRow, event.document_id) if event.document_id else None
+    """Render and send one message (an alert, a grouped alert or a digest); record the
+    outcome on it and on every row it carries."""
     url = channel.url.get_secret_value()
     fmt = channel_format(url, channel.format)
-    context = alert_context(
-        event.kind, doc_row.document if doc_row else None, event.score, event.severity,
-        event.reasons, event.matches, event.payload,
-    )  # fmt: skip
-    rendered = render(templates, fmt, context)
-    delivery = send(url, rendered.title, rendered.body, fmt)
+    rendered = message(session, config, templates, alert, fmt)
+    delivery = send(url, rendered.title, rendered.body, fmt, text=rendered.text)
     if delivery.ok:
         store.mark_sent(alert)
     else:
@@ -498,4 +594,35 @@ def deliver_one(
             config.alerting.retry_backoff,
             retry_after=delivery.retry_after,
         )
+    store.share_outcome(session, alert)
     return delivery.ok
+
+
+def message(
+    session: Session,
+    config: Config,
+    templates: jinja2.Environment,
+    alert: store.AlertRow,
+    fmt: str,
+) -> Rendered:
+    """What a carrier row sends: its channel's digest, its one event, or its group."""
+    if alert.period is not None:
+        bounds = alert.payload or {}
+        since, until = (datetime.fromisoformat(bounds[k]) for k in ("since", "until"))
+        made = digest.build_digest(session, config, since, until, outbox=alert)
+        return digest.render_digest(templates, fmt, made)
+    contexts = [
+        alert_context(
+            event.kind,
+            doc_row.document if doc_row else None,
+            event.score,
+            event.severity,
+            event.reasons,
+            event.matches,
+            event.payload,
+        )
+        for _, event, doc_row in store.carried(session, alert.id)
+    ]
+    if len(contexts) == 1:
+        return render(templates, fmt, contexts[0])
+    return render(templates, fmt, group_context(templates, contexts), "group")

@@ -39,7 +39,7 @@ def jitter(name: str, bound: int) -> timedelta:
 def next_run(
     name: str,
     times: list[str] | None,
-    every_minutes: int,
+    every_minutes: float,
     jitter_seconds: int,
     after: datetime,
 ) -> datetime:

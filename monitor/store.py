@@ -3,7 +3,8 @@
 Tables: `sources` (poll state and health), `documents` (keyed by FR document
 number wherever seen) with `document_versions` (one row per distinct content),
 `events` (unique dedup key, so every step is safe to repeat) and `alerts` (the
-outbox: one row per event and channel, written before delivery is tried).
+outbox: one row per event and channel, written before delivery is tried, plus
+one row per channel and week for the digest).
 The schema is created and upgraded by Alembic migrations, never by
 `create_all`, so an upgrade keeps a user's data.
 """
@@ -33,6 +34,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -150,12 +152,28 @@ AlertStatus = Literal["pending", "sent", "failed"]
 
 
 class AlertRow(Base):
+    """One event for one channel, or one channel's digest of a week.
+
+    `carrier_id` is the row whose message carries this one: itself for an alert
+    of its own, the first row of a grouped alert, or the digest row (no event;
+    `period` is its schedule slot, `payload` the bounds of the period). NULL: in
+    no message yet (to go at once but not grouped yet, or waiting for the digest).
+    Only a carrier is delivered; the rows it carries share its outcome.
+    """
+
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("event_id", "channel"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "channel"),
+        UniqueConstraint("channel", "period"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
     channel: Mapped[str] = mapped_column(String(100))
+    route: Mapped[str] = mapped_column(String(10), default="immediate")  # or "digest"
+    carrier_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
+    period: Mapped[str | None] = mapped_column(String(40))
+    payload: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -447,6 +465,12 @@ def document_versions(session: Session, document_id: int) -> list[DocumentVersio
     return list(session.scalars(query.order_by(DocumentVersionRow.id)))
 
 
+def previous_version(session: Session, document_id: int) -> Document:
+    """The version before the newest one (the document as it read before this change)."""
+    versions = document_versions(session, document_id)
+    return Document.model_validate(versions[-2].data)
+
+
 # --- events and alerts ----------------------------------------------------------------
 
 
@@ -467,11 +491,14 @@ def add_event(session: Session, **fields: Any) -> EventRow | None:
     return row
 
 
-def add_alert(session: Session, event_id: int, channel: str) -> AlertRow | None:
+def add_alert(
+    session: Session, event_id: int, channel: str, route: str = "immediate"
+) -> AlertRow | None:
+    """The outbox row of an event for a channel, once; it joins a message later."""
     exists = select(AlertRow.id).where(AlertRow.event_id == event_id, AlertRow.channel == channel)
     if session.scalar(exists):
         return None
-    row = AlertRow(event_id=event_id, channel=channel, status="pending", attempts=0)
+    row = AlertRow(event_id=event_id, channel=channel, route=route, status="pending", attempts=0)
     try:
         with session.begin_nested():
             session.add(row)
@@ -480,26 +507,152 @@ def add_alert(session: Session, event_id: int, channel: str) -> AlertRow | None:
     return row
 
 
+Carried = tuple[AlertRow, EventRow, DocumentRow | None]
+
+
+def _with_events(query: Any) -> Any:
+    return query.join(EventRow, EventRow.id == AlertRow.event_id).outerjoin(
+        DocumentRow, DocumentRow.id == EventRow.document_id
+    )
+
+
+def ungrouped_alerts(session: Session, before: datetime | None = None) -> list[Carried]:
+    """Rows to go at once that are in no message yet (created up to `before`), oldest first."""
+    query = _with_events(select(AlertRow, EventRow, DocumentRow)).where(
+        AlertRow.route == "immediate", AlertRow.carrier_id.is_(None), AlertRow.status == "pending"
+    )
+    if before is not None:
+        query = query.where(AlertRow.created_at <= before)
+    return [(a, e, d) for a, e, d in session.execute(query.order_by(AlertRow.id))]
+
+
+def carry(session: Session, carrier: AlertRow, rows: list[AlertRow]) -> bool:
+    """Put the rows in the carrier's message; False (and nothing changed) if another
+    process put one of them in a message first."""
+    ids = [row.id for row in rows]
+    claim = (
+        update(AlertRow)
+        .where(AlertRow.id.in_(ids), AlertRow.carrier_id.is_(None))
+        .values(carrier_id=carrier.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    nested = session.begin_nested()
+    if session.execute(claim).rowcount != len(ids):
+        nested.rollback()
+        return False
+    nested.commit()
+    return True
+
+
+def carried(session: Session, carrier_id: int) -> list[Carried]:
+    """The events a message carries, with their documents, in order."""
+    query = _with_events(select(AlertRow, EventRow, DocumentRow))
+    query = query.where(AlertRow.carrier_id == carrier_id).order_by(AlertRow.id)
+    return [(a, e, d) for a, e, d in session.execute(query)]
+
+
+def share_outcome(session: Session, carrier: AlertRow) -> None:
+    """The rows a message carries take its status, attempts and error."""
+    session.execute(
+        update(AlertRow)
+        .where(AlertRow.carrier_id == carrier.id, AlertRow.id != carrier.id)
+        .values(
+            status=carrier.status,
+            attempts=carrier.attempts,
+            last_error=carrier.last_error,
+            next_attempt_at=carrier.next_attempt_at,
+            sent_at=carrier.sent_at,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def add_digest(
+    session: Session, channel: str, period: str, since: datetime, until: datetime
+) -> AlertRow | None:
+    """A channel's digest row for one schedule slot, once (None: written already)."""
+    exists = select(AlertRow.id).where(AlertRow.channel == channel, AlertRow.period == period)
+    if session.scalar(exists):
+        return None
+    bounds = {"since": since.isoformat(), "until": until.isoformat()}
+    row = AlertRow(channel=channel, route="digest", period=period, payload=bounds,
+                   status="pending", attempts=0)  # fmt: skip
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+            row.carrier_id = row.id
+    except IntegrityError:
+        return None
+    return row
+
+
+def last_digest(session: Session, channel: str) -> AlertRow | None:
+    query = select(AlertRow).where(AlertRow.channel == channel, AlertRow.period.is_not(None))
+    return session.scalar(query.order_by(AlertRow.id.desc()).limit(1))
+
+
+def digest_row(session: Session, channel: str, period: str) -> AlertRow | None:
+    query = select(AlertRow).where(AlertRow.channel == channel, AlertRow.period == period)
+    return session.scalar(query)
+
+
+def carry_waiting(session: Session, digest: AlertRow, until: datetime) -> int:
+    """The channel's events waiting for its digest, recorded before `until`, go in this one."""
+    claim = (
+        update(AlertRow)
+        .where(
+            AlertRow.channel == digest.channel,
+            AlertRow.route == "digest",
+            AlertRow.event_id.is_not(None),
+            AlertRow.carrier_id.is_(None),
+            AlertRow.created_at < until,
+        )
+        .values(carrier_id=digest.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return session.execute(claim).rowcount
+
+
 def due_alerts(
     session: Session, channels: list[str], now: datetime | None = None
 ) -> list[AlertRow]:
+    """Pending messages (carriers) of these channels whose next attempt is due."""
     now = now or utcnow()
     query = select(AlertRow).where(
         AlertRow.status == "pending",
         AlertRow.channel.in_(channels),
         AlertRow.next_attempt_at <= now,
+        AlertRow.carrier_id == AlertRow.id,
     )
     return list(session.scalars(query.order_by(AlertRow.id)))
+
+
+def held_for_digest(session: Session, event_ids: list[int]) -> int:
+    """How many outbox rows of these events wait for their channel's digest."""
+    count = 0
+    for start in range(0, len(event_ids), 500):  # stay under the bound-parameter limit
+        query = (
+            select(func.count())
+            .select_from(AlertRow)
+            .where(
+                AlertRow.event_id.in_(event_ids[start : start + 500]), AlertRow.route == "digest"
+            )
+        )
+        count += session.scalar(query) or 0
+    return count
 
 
 def pending_alert_ids(session: Session, event_ids: list[int]) -> list[int]:
-    """The pending outbox rows of these events."""
+    """The pending messages carrying these events (the IDs to deliver)."""
     if not event_ids:
         return []
-    query = select(AlertRow.id).where(
-        AlertRow.event_id.in_(event_ids), AlertRow.status == "pending"
+    query = select(AlertRow.carrier_id).where(
+        AlertRow.event_id.in_(event_ids),
+        AlertRow.status == "pending",
+        AlertRow.carrier_id.is_not(None),
     )
-    return list(session.scalars(query.order_by(AlertRow.id)))
+    return sorted(set(session.scalars(query)))
 
 
 def mark_sent(row: AlertRow) -> None:
@@ -530,11 +683,12 @@ def list_alerts(
     session: Session,
     statuses: list[str] | None = None,
     ids: list[int] | None = None,
-) -> list[tuple[AlertRow, EventRow, DocumentRow | None]]:
-    """Outbox rows with their events and documents, newest first; optionally filtered."""
+) -> list[tuple[AlertRow, EventRow | None, DocumentRow | None]]:
+    """Outbox rows with their events and documents (a digest has neither), newest first;
+    optionally filtered."""
     query = (
         select(AlertRow, EventRow, DocumentRow)
-        .join(EventRow, EventRow.id == AlertRow.event_id)
+        .outerjoin(EventRow, EventRow.id == AlertRow.event_id)
         .outerjoin(DocumentRow, DocumentRow.id == EventRow.document_id)
     )
     if statuses:
@@ -550,16 +704,19 @@ def requeue(
     ids: list[int] | None = None,
     now: datetime | None = None,
 ) -> list[AlertRow]:
-    """Make failed alerts pending and due now (all of them, or those of `ids`).
+    """Make failed messages pending and due now (all of them, or those carrying `ids`).
 
     Attempts and the last error stay, so the history is kept; a pending or sent
-    alert is left alone (a sent one is never sent again).
+    alert is left alone (a sent one is never sent again). The rows a message
+    carries follow it.
     """
-    query = select(AlertRow).where(AlertRow.status == "failed")
+    query = select(AlertRow).where(AlertRow.status == "failed", AlertRow.carrier_id == AlertRow.id)
     if ids is not None:
-        query = query.where(AlertRow.id.in_(ids))
+        carriers = select(AlertRow.carrier_id).where(AlertRow.id.in_(ids))
+        query = query.where(AlertRow.id.in_(carriers))
     rows = list(session.scalars(query.order_by(AlertRow.id)))
     for row in rows:
         row.status, row.next_attempt_at = "pending", now or utcnow()
+        share_outcome(session, row)
     session.flush()
     return rows

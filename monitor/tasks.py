@@ -31,23 +31,51 @@ import redis
 from celery import Celery
 from celery.beat import PersistentScheduler
 from celery.schedules import crontab, schedstate, schedule
+from kombu.exceptions import OperationalError
 from redis.exceptions import LockError
 
-from monitor import digest, pipeline, store
+from monitor import pipeline, store
 from monitor.alerts import load_templates
-from monitor.config import Config, load_config
+from monitor.config import Config, DigestConfig, load_config
+from monitor.digest import slot_after
 from monitor.schedule import next_run
 
 log = logging.getLogger(__name__)
 LOCK_PREFIX = "regmonitor:lock:"
 BEAT_LOCK_TTL = 60  # seconds; the running beat renews it every tick (at most a third of this)
+SEND_RETRY = 2.0  # seconds between beat's attempts to send a due task while Redis is away
 TASKS = "monitor.tasks"
 
 
 # --- beat's schedule --------------------------------------------------------------------
 
 
-class SourceSchedule(schedule):
+class ComputedSchedule(schedule):
+    """A schedule whose next run after a moment is computed (`next_after`); a run missed
+    while beat was down is due at once."""
+
+    def next_after(self, moment: datetime) -> datetime:
+        raise NotImplementedError
+
+    def remaining_estimate(self, last_run_at: datetime) -> timedelta:
+        return self.next_after(last_run_at) - self.now()
+
+    def is_due(self, last_run_at: datetime) -> schedstate:
+        remaining = self.remaining_estimate(last_run_at).total_seconds()
+        if remaining > 0:
+            return schedstate(False, remaining)
+        now = self.now()
+        return schedstate(True, max((self.next_after(now) - now).total_seconds(), 1.0))
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__reduce__() == other.__reduce__()
+
+    __hash__ = None  # mutable, like celery's schedules
+
+
+class SourceSchedule(ComputedSchedule):
     """A source's polls at the times monitor.schedule.next_run gives.
 
     FR publication days and Eastern times for a source with `schedule`, else
@@ -58,7 +86,7 @@ class SourceSchedule(schedule):
         self,
         source: str,
         times: list[str] | None,
-        every_minutes: int,
+        every_minutes: float,
         jitter_seconds: int,
         nowfun: Any = None,
         app: Any = None,
@@ -73,29 +101,30 @@ class SourceSchedule(schedule):
         aware = self.maybe_make_aware(moment)
         return next_run(self.source, self.times, self.every_minutes, self.jitter_seconds, aware)
 
-    def remaining_estimate(self, last_run_at: datetime) -> timedelta:
-        return self.next_after(last_run_at) - self.now()
-
-    def is_due(self, last_run_at: datetime) -> schedstate:
-        remaining = self.remaining_estimate(last_run_at).total_seconds()
-        if remaining > 0:
-            return schedstate(False, remaining)
-        now = self.now()
-        return schedstate(True, max((self.next_after(now) - now).total_seconds(), 1.0))
-
     def __repr__(self) -> str:
-        when = ", ".join(self.times) if self.times else f"every {self.every_minutes} min"
+        when = ", ".join(self.times) if self.times else f"every {self.every_minutes:g} min"
         return f"<SourceSchedule {self.source}: {when}, jitter {self.jitter_seconds} s>"
 
     def __reduce__(self) -> tuple:
         return self.__class__, (self.source, self.times, self.every_minutes, self.jitter_seconds)
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, SourceSchedule):
-            return NotImplemented
-        return self.__reduce__() == other.__reduce__()
 
-    __hash__ = None  # mutable, like celery's schedules
+class DigestSchedule(ComputedSchedule):
+    """The weekly digest: `digest.day` at `digest.hour:minute` in `digest.timezone`."""
+
+    def __init__(self, settings: DigestConfig, nowfun: Any = None, app: Any = None) -> None:
+        self.settings = settings
+        super().__init__(timedelta(days=7), nowfun=nowfun, app=app)
+
+    def next_after(self, moment: datetime) -> datetime:
+        return slot_after(self.settings, self.maybe_make_aware(moment))
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return f"<DigestSchedule {s.day} {s.hour:02d}:{s.minute:02d} {s.timezone}>"
+
+    def __reduce__(self) -> tuple:
+        return self.__class__, (self.settings,)
 
 
 def _hour_minute(text: str) -> tuple[int, int]:
@@ -104,8 +133,8 @@ def _hour_minute(text: str) -> tuple[int, int]:
 
 
 def beat_schedule(config: Config) -> dict[str, dict[str, Any]]:
-    """One poll entry per enabled source, the daily deadline scan, delivery of what is
-    due every minute, the weekly digest (times in `celery.timezone`)."""
+    """One poll entry per enabled source, the daily deadline scan (in `celery.timezone`),
+    delivery of what is due every minute, the weekly digest (as `digest:` says)."""
     entries: dict[str, dict[str, Any]] = {}
     for source in config.sources:
         if source.enabled:
@@ -122,24 +151,35 @@ def beat_schedule(config: Config) -> dict[str, dict[str, Any]]:
         "schedule": crontab(minute=minute, hour=hour),
     }
     entries["deliver-due"] = {"task": f"{TASKS}.deliver_due", "schedule": timedelta(minutes=1)}
-    hour, minute = _hour_minute(config.celery.digest_at)
     entries["weekly-digest"] = {
         "task": f"{TASKS}.send_digest",
-        "schedule": crontab(minute=minute, hour=hour, day_of_week=config.celery.digest_day),
+        "schedule": DigestSchedule(config.digest),
     }
     return entries
+
+
+def broker_away(exc: BaseException | None) -> bool:
+    """Whether sending failed for want of a connection to Redis (not a bug to retry)."""
+    while exc is not None:
+        if isinstance(exc, OperationalError | redis.ConnectionError | redis.TimeoutError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 class LockedScheduler(PersistentScheduler):
     """Beat's scheduler, running only while it holds the beat lock in Redis.
 
     A second beat waits for the lock (a standby); if the first dies, its lock
-    expires after BEAT_LOCK_TTL seconds and the standby takes over.
+    expires after BEAT_LOCK_TTL seconds and the standby takes over. A due task
+    that cannot be sent (Redis away) stays due and is sent once Redis is back:
+    celery's own scheduler would log the error and wait for the next slot.
     """
 
     lock: Any = None
 
     def setup_schedule(self) -> None:
+        self.unsent: dict[str, Any] = {}  # entries whose send failed, by name
         client = redis.Redis.from_url(self.app.conf.broker_url)
         self.lock = client.lock(LOCK_PREFIX + "beat", timeout=BEAT_LOCK_TTL)
         if not self.lock.acquire(blocking=False):
@@ -158,7 +198,35 @@ class LockedScheduler(PersistentScheduler):
                 raise SystemExit(1) from None
         except redis.ConnectionError as exc:
             log.warning("cannot renew the beat lock: %s", exc)
+        if self.unsent and not self.send_unsent():
+            return SEND_RETRY
         return min(super().tick(*args, **kwargs), BEAT_LOCK_TTL / 3)
+
+    def apply_entry(self, entry: Any, producer: Any = None) -> None:
+        """Send a due task; if that fails, keep it to send again (`send_unsent`)."""
+        log.info("sending due task %s", entry.name)
+        try:
+            self.apply_async(entry, producer=producer, advance=False)
+        except Exception as exc:  # celery's SchedulingError, wrapping the cause
+            if not broker_away(exc):
+                log.exception("could not send %s", entry.name)
+                return
+            log.warning("could not send %s (%s); it stays due", entry.name, exc)
+            self.unsent[entry.name] = entry
+            self.schedule[entry.name] = entry  # its last run as before, if beat stops now
+
+    def send_unsent(self) -> bool:
+        """Send the tasks whose send failed; False while the broker still refuses."""
+        for name, entry in list(self.unsent.items()):
+            try:
+                self.apply_async(entry, producer=self.producer, advance=False)
+            except Exception as exc:
+                log.debug("still cannot send %s: %s", name, exc)
+                return False
+            del self.unsent[name]
+            self.reserve(entry)  # its last run: now
+            log.warning("sent %s, due while Redis was away", name)
+        return True
 
     def close(self) -> None:
         super().close()
@@ -299,6 +367,10 @@ def scan_deadlines() -> dict[str, Any]:
 
 
 @app.task(name=f"{TASKS}.send_digest")
-def send_digest(since: str = "7d") -> list[dict]:
-    """The digest of the last week, sent to every enabled channel."""
-    return digest.send_digest(runtime().config, since)
+def send_digest() -> list[int]:
+    """This week's digest row per digest channel (once per week), then its delivery."""
+    rt = runtime()
+    ids = [row.id for row in pipeline.digest_pass(rt.db, rt.config) if row.status == "pending"]
+    for alert_id in ids:
+        deliver_alert.delay(alert_id)
+    return ids

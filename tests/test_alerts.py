@@ -45,17 +45,19 @@ def test_text_keeps_characters_and_slack_escapes_control_chars(context):
 
 
 def test_override_folder_replaces_a_template(tmp_path, context):
-    (tmp_path / "alert.txt").write_text("custom {{ doc.document_number }} {{ event.score }}\n")
+    (tmp_path / "new_document.txt").write_text(
+        "custom {{ doc.document_number }} {{ event.score }}\n"
+    )
     rendered = render(load_templates(tmp_path), "text", context)
     assert rendered.body == "custom 2020-10856 85\n"
 
 
 def test_broken_override_fails_at_start_with_file_and_line(tmp_path):
-    (tmp_path / "alert.slack.md").write_text("line one\nline two\n{{ event.score }\n")
+    (tmp_path / "new_document.slack.md").write_text("line one\nline two\n{{ event.score }\n")
     with pytest.raises(ConfigError) as info:
         load_templates(tmp_path)
     message = str(info.value)
-    assert "alert.slack.md:3" in message and "\n" not in message
+    assert "new_document.slack.md:3" in message and "\n" not in message
 
 
 def test_outbox_channel_appends_json_lines(tmp_path):

@@ -21,7 +21,7 @@ from tests.loopback import Inbox, free_port
 PASSWORD = "pw-Planted-7731-never-shown"
 FIELDS = {
     "id", "created", "channel", "status", "attempts", "last_error", "next_attempt", "sent_at",
-    "event_id", "event_kind", "severity", "document_number", "title",
+    "route", "message", "event_id", "event_kind", "severity", "document_number", "title",
 }  # fmt: skip
 
 

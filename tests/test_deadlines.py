@@ -99,7 +99,7 @@ def setup(tmp_path: Path, write_config):
           watch_terms: [offshore, Entity List]
         scoring: {{threshold: 5}}
         channels:
-          - {{name: out, url: "outbox://outbox.jsonl", min_severity: info}}
+          - {{name: out, url: "outbox://outbox.jsonl", min_severity: info, immediate: info}}
         deadlines: {{offsets: [14, 7, 1]}}
         """
     )

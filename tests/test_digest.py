@@ -22,8 +22,8 @@ from aiosmtpd.controller import Controller
 
 from monitor import store
 from monitor.alerts import load_templates
-from monitor.config import load_config
-from monitor.digest import build_digest, period_start, render_digest
+from monitor.config import DigestConfig, load_config
+from monitor.digest import build_digest, period_start, render_digest, slot_after, slot_before
 from monitor.document import CfrReference, Document
 from monitor.pipeline import check, process_document
 from tests.conftest import PORTFOLIO, RECORDS, read_outbox
@@ -213,7 +213,7 @@ def test_rule_text_changes_and_news_stories_one_line_each(setup):
         session.commit()
         changed = Document(**section, text="\n".join([*lines[:5], "(b) Added.", *lines[6:]]))
         assert [f.kind for f in process_document(session, config, "ear-text", changed)] == [
-            "document_changed"
+            "rule_text_changed"
         ]
         assert [f.kind for f in process_document(session, config, "press", story)] == [
             "new_document"
@@ -230,7 +230,8 @@ def test_rule_text_changes_and_news_stories_one_line_each(setup):
     text = render_digest(load_templates(), "text", made).body
     assert (
         "  15 CFR 744.23: § 744.23 Supercomputer and semiconductor manufacturing end use. "
-        "(changed, +1/-1 lines) https://www.ecfr.gov/current/title-15/section-744.23\n"
+        "(changed, +1/-1 lines; §744.23(b) added; §744.23(a)~6 removed; 6 moved) "
+        "https://www.ecfr.gov/current/title-15/section-744.23\n"
     ) in text
     assert "Example Trade Wire; refers to 2020-10856, 90 FR 4544; https://news.example.com" in text
     assert made.top[0].document_number == "0123456789abcdef"  # Huawei named: it scores highest
@@ -301,6 +302,12 @@ def test_send_appends_one_line_to_an_outbox_channel(setup):
     assert len(lines) == 2
     assert lines[1]["title"].startswith("[regmonitor] Digest ")
     assert "TOP EVENTS" in lines[1]["body"] and "2020-10856" in lines[1]["body"]
+    assert " 1. 85 critical (sent at once)  2020-10856" in lines[1]["body"]
+
+    again = monitor("digest", "-c", str(config_path), "--send", cwd=tmp_path)  # cron, twice
+    assert again.returncode == 0, again.stderr
+    assert "out (text): sent already this week" in again.stderr
+    assert len(read_outbox(outbox)) == 2
 
 
 def test_send_delivers_one_multipart_email_and_reports_a_failing_channel(setup, monkeypatch):
@@ -325,7 +332,10 @@ def test_send_delivers_one_multipart_email_and_reports_a_failing_channel(setup, 
         server.stop()
     assert alerts == 1  # the alert of the Huawei rule, sent by check
     assert result.returncode == 1  # one channel failed
-    assert "mail (email): sent" in result.stderr and "down (email): failed: " in result.stderr
+    assert (
+        "mail (email): sent" in result.stderr
+        and "down (email): failed, retried later: " in result.stderr
+    )
     assert secret not in result.stdout + result.stderr
     assert len(inbox.messages) == 2
     message = email.message_from_bytes(inbox.messages[1].content, policy=email.policy.default)
@@ -334,4 +344,34 @@ def test_send_delivers_one_multipart_email_and_reports_a_failing_channel(setup, 
     parts = {part.get_content_type(): part.get_content() for part in message.iter_parts()}
     assert set(parts) == {"text/plain", "text/html"}
     assert "REGMONITOR DIGEST" in parts["text/html"] and "2020-10856" in parts["text/html"]
+    assert "TOP EVENTS" in parts["text/plain"]  # our text digest, not a conversion of the HTML
     assert inbox.messages[1].rcpt_tos == ["analyst@example.com"]
+
+
+# --- the weekly schedule ----------------------------------------------------------------------
+
+
+def test_slots_are_weekly_at_the_local_time_across_daylight_saving():
+    settings = DigestConfig(day="sun", hour=8, minute=30, timezone="America/New_York")
+    # 2025-03-09 is the Sunday clocks go forward in New York: 08:30 EDT is 12:30 UTC
+    before = datetime(2025, 3, 9, 12, 29, tzinfo=UTC)
+    assert slot_before(settings, before) == datetime(2025, 3, 2, 13, 30, tzinfo=UTC)  # EST
+    assert slot_after(settings, before) == datetime(2025, 3, 9, 12, 30, tzinfo=UTC)
+    at = datetime(2025, 3, 9, 12, 30, tzinfo=UTC)
+    assert slot_before(settings, at) == at and slot_after(settings, at) == at + timedelta(days=7)
+
+
+def test_slack_digest_is_one_short_post(setup, httpserver):
+    serve, make, tmp_path = setup
+    serve(raw("2020-10856"), raw("2024-25445"))
+    hook = f"mmost://127.0.0.1:{httpserver.port}/digesttoken123"
+    config_path = make(channels=f'[{{name: chat, url: "{hook}", min_severity: critical}}]')
+    httpserver.expect_request("/hooks/digesttoken123", method="POST").respond_with_data("ok")
+    check(load_config(config_path))
+    alerts = len(httpserver.log)
+    result = monitor("digest", "-c", str(config_path), "--send", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "chat (slack): sent" in result.stderr and alerts == 1
+    text = json.loads(httpserver.log[-1][0].get_data())["text"]
+    assert "*regmonitor digest*" in text and "*Top events*" in text and len(text) < 3000
+    assert "<https://www.federalregister.gov/d/2020-10856|2020-10856>" in text

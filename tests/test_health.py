@@ -67,4 +67,4 @@ def test_source_alert_email_escapes_the_error():
     assert "<script>" not in html and "&lt;html&gt;&lt;script&gt;" in html
     assert "failed 3 polls in a row" in html
     slack = render(load_templates(), "slack", context).body
-    assert "<script>" not in slack and "*Source fr failing*" in slack
+    assert "<script>" not in slack and "*HIGH · Source fr failing (3 polls in a row)*" in slack

@@ -42,8 +42,8 @@ def test_wheel_install_ships_templates_and_migrations(tmp_path):
     info = json.loads(result.stdout)
     assert info["package"].startswith(str(target))
     assert info["templates"] == str(target / "monitor" / "_templates")
-    assert {"alert.email.html", "alert.slack.md", "alert.txt", "alert.title.txt"} <= set(
-        info["names"]
-    )
+    assert {"entity_listed.email.html", "entity_listed.slack.md", "entity_listed.txt",
+            "entity_listed.title.txt", "_layout.email.html", "_email.html", "_slack.jinja",
+            "group.txt", "digest.email.html"} <= set(info["names"])  # fmt: skip
     assert info["starter"] is True
     assert (tmp_path / "db.sqlite").stat().st_size > 0

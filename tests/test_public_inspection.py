@@ -342,6 +342,7 @@ def write_monitor_yaml(write_config, httpserver, tmp_path: Path, with_fr: bool =
           - name: out
             url: outbox://{tmp_path / "outbox.jsonl"}
             min_severity: low
+            immediate: low
         scoring:
           threshold: 20
         """

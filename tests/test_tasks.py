@@ -8,7 +8,7 @@ inbox, a task's result) with a deadline.
 from __future__ import annotations
 
 import asyncio
-import json
+import re
 import sys
 import threading
 import time
@@ -23,12 +23,16 @@ from sqlalchemy import func, select
 from monitor import store
 from monitor.config import load_config
 from monitor.schedule import next_run
-from tests.conftest import PORTFOLIO, RECORDED
+from tests.conftest import PORTFOLIO, write_page
 from tests.loopback import Inbox, free_port
 
 DEADLINE = 30.0
+POLLED = re.compile(r"monitor\.tasks\.poll_source\[[^\]]+\] succeeded")  # the worker's log
 MONITOR = Path(sys.executable).parent / "monitor"  # the installed command
-RELEVANT = "2020-10856"  # the one record of the demo data the demo portfolio alerts on
+RELEVANT = "2020-10856"  # critical for the demo portfolio
+# real records the demo portfolio scores 0: whatever the scoring learns, one alert per poll
+UNRELATED = ("2017-25181", "2017-27979", "2018-11008", "2019-21386", "2019-28043",
+             "2022-26055", "2023-28810", "2023-28822", "2024-15059", "2025-18737")  # fmt: skip
 
 
 def wait_for(condition: Callable[[], object], what: str, timeout: float = DEADLINE) -> object:
@@ -62,14 +66,14 @@ class SlowInbox(Inbox):
 
 @pytest.fixture
 def setup(tmp_path: Path, write_config, redis_server, monkeypatch):
-    """A config: the 21 recorded development records as a file: source, an SMTP channel."""
-    folder = tmp_path / "recorded"
-    folder.mkdir()
-    page = json.loads((RECORDED / "documents.page2.json").read_text(encoding="utf-8"))
-    (folder / "documents.json").write_text(json.dumps(page), encoding="utf-8")
+    """A config: real records (one relevant) as a file: source, an SMTP channel.
+
+    `every_minutes` is the source's poll interval for beat (0.05: every 3 s).
+    """
+    folder = write_page(tmp_path / "recorded", RELEVANT, *UNRELATED)
     monkeypatch.setenv("MONITOR_BROKER_URL", redis_server.url)
 
-    def make(smtp_port: int, backoff: float = 60) -> Path:
+    def make(smtp_port: int, backoff: float = 60, every_minutes: float = 60) -> Path:
         return write_config(
             f"""
             data_dir: state
@@ -79,6 +83,9 @@ def setup(tmp_path: Path, write_config, redis_server, monkeypatch):
                 base_url: file:{folder}/
                 since: 2016-01-01
                 retries: 0
+                schedule: null
+                every_minutes: {every_minutes}
+                jitter_seconds: 0
             portfolio:
               path: {PORTFOLIO}
             channels:
@@ -95,7 +102,7 @@ def setup(tmp_path: Path, write_config, redis_server, monkeypatch):
             """
         )
 
-    return make, len(page["results"])
+    return make, 1 + len(UNRELATED)
 
 
 def client_and_store(path: Path):
@@ -148,6 +155,25 @@ def test_poll_task_end_to_end_one_email(setup, smtp, celery_worker):
     message = inbox.messages[0]
     assert message.rcpt_tos == ["analyst@example.com"]
     assert RELEVANT in message.content.decode()
+
+
+def test_beat_fires_the_poll_email_arrives_once(setup, smtp, celery_worker):
+    """`monitor beat` polls on the source's schedule (every 3 s): the first poll's alert
+    reaches the SMTP server, and the polls after it send nothing more."""
+    make, _ = setup
+    port = free_port()
+    inbox = smtp(port)
+    path = make(port, every_minutes=0.05)
+    _, db = client_and_store(path)
+    worker = celery_worker(path)
+    beat = [str(MONITOR), "beat", "--config", str(path)]
+    celery_worker(path, beat, ready="beat lock acquired")
+
+    wait_for(lambda: [a.status for a in alerts(db)] == ["sent"], "the alert of beat's poll sent")
+    assert RELEVANT in inbox.messages[0].content.decode()
+    wait_for(lambda: len(POLLED.findall(worker.log.read_text())) >= 3, "two more polls")
+    assert len(inbox.messages) == 1
+    assert len(alerts(db)) == 1
 
 
 def test_same_poll_delivered_twice_one_event_one_alert_one_email(setup, smtp, celery_worker):
@@ -233,7 +259,7 @@ def test_one_beat_at_a_time(setup, celery_worker, redis_server):
 
 
 def test_beat_schedule_follows_the_config(write_config, monkeypatch):
-    from monitor.tasks import SourceSchedule, beat_schedule, make_app
+    from monitor.tasks import DigestSchedule, SourceSchedule, beat_schedule, make_app
 
     path = write_config(
         """
@@ -251,8 +277,7 @@ def test_beat_schedule_follows_the_config(write_config, monkeypatch):
             enabled: false
         celery:
           deadline_scan_at: "06:30"
-          digest_day: fri
-          digest_at: "16:00"
+        digest: {day: friday, hour: 16, timezone: Europe/Berlin}
         """
     )
     monkeypatch.setenv("MONITOR_BROKER_URL", "redis://127.0.0.1:9/0")
@@ -282,8 +307,14 @@ def test_beat_schedule_follows_the_config(write_config, monkeypatch):
     inspection = SourceSchedule("inspection", None, 15, 0, nowfun=lambda: later)
     assert inspection.is_due(thursday) == (True, 15 * 60)
     assert inspection.is_due(later) == (False, 15 * 60)
-    crontab = schedule["weekly-digest"]["schedule"]
-    assert crontab.day_of_week == {5} and crontab.hour == {16} and crontab.minute == {0}
+    weekly = schedule["weekly-digest"]["schedule"]
+    assert isinstance(weekly, DigestSchedule) and weekly.settings == config.digest
+    # Friday 2025-10-24 16:00 Berlin (CEST) is 14:00 UTC; a week later Berlin is on CET
+    friday = datetime(2025, 10, 24, 13, 0, tzinfo=UTC)
+    assert weekly.next_after(friday) == datetime(2025, 10, 24, 14, 0, tzinfo=UTC)
+    assert weekly.next_after(friday + timedelta(hours=1)) == datetime(2025, 10, 31, 15, tzinfo=UTC)
+    due = DigestSchedule(config.digest, nowfun=lambda: friday + timedelta(days=8))
+    assert due.is_due(friday).is_due  # beat was down at the time: it goes at once
 
 
 def test_worker_and_beat_stop_on_a_configuration_error(write_config):
