@@ -15,7 +15,15 @@ from typing import Any, Literal
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from monitor.health import HealthPolicy
 from monitor.portfolio import (
@@ -170,6 +178,17 @@ class CeleryConfig(BaseModel):
     )
     timezone: str = "America/New_York"  # of the deadline scan's time
     deadline_scan_at: str = Field(default="07:00", pattern=r"^\d{2}:\d{2}$")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _digest_moved(cls, data: Any) -> Any:
+        moved = sorted({"digest_day", "digest_at"} & set(data)) if isinstance(data, dict) else []
+        if moved:
+            raise ValueError(
+                f"{', '.join(moved)} moved: the digest's schedule is the top-level"
+                " `digest: {day, hour, minute, timezone, channels}`"
+            )
+        return data
 
     @field_validator("visibility_timeout")
     @classmethod

@@ -411,6 +411,19 @@ def test_unknown_key_with_block_value_points_at_the_key(write_config) -> None:
     assert config_error(path).startswith(f"{path}:2: schedule: unknown setting"), path
 
 
+def test_moved_digest_schedule_says_where_it_went(write_config) -> None:
+    path = write_config(
+        """\
+        data_dir: state
+        celery:
+          digest_day: monday
+        """
+    )
+    message = config_error(path)
+    assert message.startswith(f"{path}:2: celery: "), message
+    assert "digest_day moved" in message and "top-level `digest:" in message
+
+
 def test_unknown_capitalised_option_is_named(write_config) -> None:
     path = write_config(
         """\
