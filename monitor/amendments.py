@@ -24,10 +24,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from monitor.entities import COUNTRY_CODES, country_code
-from monitor.fedreg_xml import int_to_roman, roman_to_int, squeeze
+from monitor.entities import COUNTRY_CODES, ENTITY_LIST, country_code
+from monitor.fedreg_xml import LABEL_MARK, LABEL_TOKEN, int_to_roman, roman_to_int, squeeze
 
-ENTITY_LIST = "Supp. 4 to Part 744"
 CCL = "Supp. 1 to Part 774"
 
 
@@ -74,14 +73,13 @@ _SUPPLEMENT = re.compile(
 )
 _APPENDIX = re.compile(r"appendix\s+([A-Z0-9]+)\s+to\s+(?:this\s+)?part\s+(\d+)", re.IGNORECASE)
 _SECNUM = r"\d+\.\d+[A-Za-z0-9-]*"
-_TOK = r"\((?:[a-z]{1,4}|[A-Z]{1,2}|\d{1,3})\)"
 _SECTION = re.compile(
-    rf"(?:§§?|\bsections?\b)\s*(?P<first>{_SECNUM})(?P<refs>(?:{_TOK})*)"
-    rf"(?P<more>(?:\s*(?:,|and|through|,\s*and)\s*{_SECNUM}(?:{_TOK})*)*)",
+    rf"(?:§§?|\bsections?\b)\s*(?P<first>{_SECNUM})(?P<refs>(?:{LABEL_MARK})*)"
+    rf"(?P<more>(?:\s*(?:,|and|through|,\s*and)\s*{_SECNUM}(?:{LABEL_MARK})*)*)",
     re.IGNORECASE,
 )
 _PARA = re.compile(r"\bparagraphs?\s+", re.IGNORECASE)
-_REF = re.compile(rf"(?:{_TOK})+")
+_REF = re.compile(rf"(?:{LABEL_MARK})+")
 _REF_SEP = re.compile(
     r"(?:\s|,|\band\b|\bor\b|\bparagraphs?\b|\bintroductory\s+text\b|"
     r"\bof\s+this\s+section\b)*",
@@ -108,10 +106,6 @@ def _normalise(text: str) -> str:
 
 
 # --- paragraph references -------------------------------------------------------------
-
-
-def _tokens(ref: str) -> list[str]:
-    return re.findall(r"\(([^)]+)\)", ref)
 
 
 def _positions(token: str) -> list[int]:
@@ -185,7 +179,7 @@ def paragraph_refs(text: str) -> list[tuple[int, str]]:
             match = _REF.match(text, pos)
             if not match:
                 break
-            ref = _resolve(_tokens(match.group()), previous)
+            ref = _resolve(LABEL_TOKEN.findall(match.group()), previous)
             if through and previous is not None:
                 expanded = _expand(previous, ref)[1:]
                 out.extend((match.start(), "".join(f"({t})" for t in r)) for r in expanded)
@@ -222,7 +216,7 @@ def _mentions(text: str, title: str | None) -> list[_Mention]:
         found.append(_Mention(m.start(), m.end(), unit, None))
     for m in _SECTION.finditer(text):
         numbers = [(m.group("first"), m.group("refs") or "")]
-        numbers += re.findall(rf"({_SECNUM})((?:{_TOK})*)", m.group("more") or "")
+        numbers += re.findall(rf"({_SECNUM})((?:{LABEL_MARK})*)", m.group("more") or "")
         for number, refs in numbers:
             sid = _section_id(number, title)
             ref = (refs,) if refs else ()
@@ -306,7 +300,7 @@ def parse_amdpar(
     text: str, *, title: str | int | None = "15", part: str | int | None = None
 ) -> list[Amendment]:
     """The changes one amendatory instruction makes."""
-    return _parse(text, str(title) if title else None, str(part) if part else None, Context())[0]
+    return _parse(text, _str(title), _str(part), Context())[0]
 
 
 def parse_amdpars(
@@ -317,11 +311,13 @@ def parse_amdpars(
     context = Context()
     out: list[Amendment] = []
     for text in texts:
-        found, context = _parse(
-            text, str(title) if title else None, str(part) if part else None, context
-        )
+        found, context = _parse(text, _str(title), _str(part), context)
         out.extend(a for a in found if a not in out)
     return out
+
+
+def _str(value: str | int | None) -> str | None:
+    return str(value) if value else None
 
 
 def _parse(
@@ -382,6 +378,7 @@ def _parse(
         head_refs = [*head_refs, *head_unit.refs]
     out: list[Amendment] = []
     last_country = base.country
+    source = squeeze(raw)
     for verb, passive, start, end, in_place in segments:
         action, reserved = _action(verb)
         segment = text[start:end]
@@ -392,7 +389,6 @@ def _parse(
         refs = [r for _, r in paragraph_refs(segment)]
         if unit_mention is not None and unit_mention.refs:
             refs = [*unit_mention.refs, *refs]
-        source = squeeze(raw)
 
         if action == "redesignated":
             out.extend(_redesignations(segment, section, unit, source))
@@ -406,9 +402,7 @@ def _parse(
             if not passive:
                 action = "revised"  # "Amend paragraph (c) by removing the word ..."
 
-        if unit in (ENTITY_LIST,) or (
-            unit is None and any(start <= s < end for s, _, _ in countries)
-        ):
+        if unit == ENTITY_LIST or (unit is None and any(start <= s < end for s, _, _ in countries)):
             groups = _by_country(segment, start, countries, last_country)
             for heading, names in groups:
                 if heading is not None:
@@ -437,11 +431,7 @@ def _parse(
         entries = () if in_place else tuple(q for _, q in _quotes(segment))
         if unit is not None:
             out.append(Amendment(action, unit, entries=entries, reserved=reserved, text=source))
-    unique: list[Amendment] = []
-    for amendment in out:
-        if amendment not in unique:
-            unique.append(amendment)
-    return unique, next_context
+    return list(dict.fromkeys(out)), next_context
 
 
 def _edits_within(segment: str) -> bool:
@@ -470,7 +460,7 @@ def _redesignations(
             Amendment("redesignated", f"{prefix}{o}", new_unit=f"{prefix}{n}", text=source)
             for o, n in zip(olds, news, strict=True)
         ]
-    sections = [m for m in _SECTION.finditer(segment)]
+    sections = list(_SECTION.finditer(segment))
     if len(sections) >= 2:
         title = (section or "").split(" CFR ")[0] if section and " CFR " in section else None
         a, b = sections[0].group("first"), sections[1].group("first")

@@ -46,7 +46,17 @@ from operator import attrgetter, is_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from monitor.fedreg_xml import DEPTH, Level, candidates, int_to_roman, level_score
+from monitor.fedreg_xml import (
+    LABEL_MARK,
+    LABEL_TOKEN,
+    LEADING_LABELS,
+    Level,
+    candidates,
+    choose_level,
+    label_path,
+    push_level,
+    squeeze,
+)
 from monitor.matching import equal_runs, opcodes, quick_opcodes, trim
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -108,11 +118,8 @@ def normalise(text: str) -> str:
 
 # --- paragraph labels -----------------------------------------------------------------
 
-_MARK = r"\((?:\d{1,3}|[a-z]{1,4}|[A-Z]{1,2})\)"
-_LEAD = re.compile(rf"^\s*((?:{_MARK}\s*)+)")
-_TOKEN = re.compile(r"\(([^)]+)\)")
 # "15 CFR 744.23(a)(3)", "15 CFR 744.23(a)#p2", "Supp. 4 to Part 744"
-_IDENT = re.compile(rf"^(?P<section>.*?)(?P<label>(?:{_MARK})+)?(?:#p(?P<n>\d+))?$", re.S)
+_IDENT = re.compile(rf"^(?P<section>.*?)(?P<label>(?:{LABEL_MARK})+)?(?:#p(?P<n>\d+))?$", re.S)
 
 
 def _choose(token: str, stack: list[Level | None], lookahead: str | None) -> Level | None:
@@ -121,38 +128,18 @@ def _choose(token: str, stack: list[Level | None], lookahead: str | None) -> Lev
     options = candidates(token)
     if len(stack) >= 4:  # below (A): "(1)" and "(i)" may be the italic levels
         options += [o for o in candidates(token, italic=True) if o not in options]
-    if not options:
-        return None
-    scored = sorted(
-        ((level_score(k, n, stack), -DEPTH[k], k, n) for k, n in options),
-        reverse=True,
-    )
-    best = scored[0]
-    if len(scored) > 1 and scored[1][0] == best[0]:
-        # "(i)" after "(h)(3)": a letter, unless the next marker is "(ii)"
-        roman = next((s for s in scored if s[2] in ("roman", "iroman")), None)
-        if roman is not None and lookahead == int_to_roman(roman[3] + 1):
-            best = roman
-    return best[2], token, best[3]
-
-
-def _push(stack: list[Level | None], level: Level) -> None:
-    depth = DEPTH[level[0]]
-    del stack[depth:]
-    while len(stack) < depth:
-        stack.append(None)
-    stack.append(level)
-
-
-def _path(stack: list[Level | None]) -> str:
-    return "".join(f"({level[1]})" for level in stack if level is not None)
+    chosen = choose_level(options, stack, lookahead)
+    return None if chosen is None else (chosen[0], token, chosen[1])
 
 
 def label_paragraphs(paragraphs: Sequence[str]) -> list[tuple[str | None, str]]:
     """(label, parent) of each paragraph: "(a)", "(1)", "(i)" at the start of a
     paragraph give the full label path ("(a)(1)(i)"); a paragraph without one has no
     label and sits under the last label seen (its parent)."""
-    leads = [_TOKEN.findall(m.group(1)) if (m := _LEAD.match(p)) else [] for p in paragraphs]
+    leads = [
+        LABEL_TOKEN.findall(m.group(1)) if (m := LEADING_LABELS.match(p)) else []
+        for p in paragraphs
+    ]
     stack: list[Level | None] = []
     out: list[tuple[str | None, str]] = []
     for i, tokens in enumerate(leads):
@@ -162,15 +149,16 @@ def label_paragraphs(paragraphs: Sequence[str]) -> list[tuple[str | None, str]]:
             level = _choose(token, stack, lookahead if j == 0 else None)
             if level is None:
                 break
-            _push(stack, level)
+            push_level(stack, level)
             labelled = True
-        out.append((_path(stack), "") if labelled else (None, _path(stack)))
+        path = label_path(stack)
+        out.append((path, "") if labelled else (None, path))
     return out
 
 
 def strip_label(text: str) -> str:
     """The text without its leading paragraph markers."""
-    match = _LEAD.match(text)
+    match = LEADING_LABELS.match(text)
     return text[match.end() :] if match else text
 
 
@@ -225,7 +213,7 @@ def split_paragraphs(text: str, reflow: bool = False) -> list[str]:
         if not line:
             current = None
             continue
-        starts = bool(_LEAD.match(line)) or bool(_STARS.match(line))
+        starts = bool(LEADING_LABELS.match(line)) or bool(_STARS.match(line))
         heading = _heading_section(line) is not None
         if current is not None and not starts and not heading and not _STARS.match(current[-1]):
             previous = current[-1]
@@ -240,7 +228,7 @@ def split_paragraphs(text: str, reflow: bool = False) -> list[str]:
                 current.append(line)
                 continue
         current = [line]
-        labelled = bool(_LEAD.match(line))
+        labelled = bool(LEADING_LABELS.match(line))
         out.append(current)
     return [c for c in (clean("\n".join(p)) for p in out) if c]
 
@@ -869,6 +857,7 @@ def _section_order(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 # --- the result -----------------------------------------------------------------------
 
 
+@cache  # a few codes, looked up once per entry
 def country_name(code: str | None) -> str:
     """A short display name of an ISO code: "CN" -> "China", "AE" -> "United Arab
     Emirates"; the code itself when unknown."""
@@ -1204,10 +1193,6 @@ def _root_tag(data: bytes) -> str | None:
     return match.group(1).decode("ascii", "replace") if match else None
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 def _line_units(section: str, lines: Iterable[str]) -> Iterator[Unit]:
     """Unlabelled units, one per line, built in C (a daily issue has ~25,000 lines):
     tuple.__new__ skips Unit's Python-level constructor."""
@@ -1220,7 +1205,7 @@ def units_from_fr(data: bytes) -> tuple[list[Unit], list[EntityEntry] | None]:
     preamble and supplementary text line by line (section "FR Doc. <number>"), and
     each regulatory-text section by paragraph label. Entity List tables are returned
     as entries instead (None when there is none)."""
-    from monitor.entities import entries_from_table, is_entity_table
+    from monitor.entities import ENTITY_LIST, entries_from_table, is_entity_table
     from monitor.fedreg_xml import parse_issue
 
     issue = parse_issue(data)
@@ -1251,7 +1236,7 @@ def units_from_fr(data: bytes) -> tuple[list[Unit], list[EntityEntry] | None]:
                     parent = p.id[len(section.id) :].split("#", 1)[0]
                     units.append(Unit(sid, None, p.text, parent))
             for table in section.tables:
-                if section.id == "Supp. 4 to Part 744" or is_entity_table(table):
+                if section.id == ENTITY_LIST or is_entity_table(table):
                     entries = (entries or []) + entries_from_table(table)
                     continue
                 rows = table.text().split("\n")
@@ -1275,7 +1260,7 @@ def units_from_ecfr(data: bytes, name: str = "eCFR XML") -> list[Unit]:
         try:
             found, _ = parse_part(data, name, int(title.group(1)) if title else 15, part, {})
         except FetchError as exc:
-            raise DiffInputError(_one_line(str(exc))) from None
+            raise DiffInputError(squeeze(str(exc))) from None
         for doc in found:
             documents.setdefault(doc.document_number, doc)
     units: list[Unit] = []
@@ -1306,7 +1291,7 @@ def load_bytes(data: bytes, name: str) -> Loaded:
             try:
                 units, entries = units_from_fr(data)
             except FedRegXMLError as exc:
-                raise DiffInputError(f"{name}: {_one_line(str(exc))}") from None
+                raise DiffInputError(f"{name}: {squeeze(str(exc))}") from None
             return Loaded("fr_xml", name, units, entries)
         if re.fullmatch(r"DIV[1-9]", tag) or tag in ECFR_ROOTS:
             return Loaded("ecfr_xml", name, units_from_ecfr(data, name))
@@ -1322,7 +1307,7 @@ def load_bytes(data: bytes, name: str) -> Loaded:
         try:
             return Loaded("csl", name, [], parse_csl(data))
         except (ValueError, UnicodeDecodeError) as exc:
-            raise DiffInputError(f"{name}: {_one_line(str(exc))}") from None
+            raise DiffInputError(f"{name}: {squeeze(str(exc))}") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -1339,9 +1324,7 @@ def load_path(path: Path | str) -> Loaded:
     except IsADirectoryError:
         raise DiffInputError(f"{path}: a folder, not a file") from None
     except OSError as exc:
-        raise DiffInputError(
-            f"{path}: cannot read ({_one_line(exc.strerror or str(exc))})"
-        ) from None
+        raise DiffInputError(f"{path}: cannot read ({squeeze(exc.strerror or str(exc))})") from None
     return load_bytes(data, str(path))
 
 

@@ -458,7 +458,8 @@ def render_facts(facts: Iterable[Fact]) -> str:
 
 
 def _parameter_names(names: Iterable[str]) -> str:
-    labels = [PARAMETERS[n].label for n in PARAMETERS if n in set(names)]
+    wanted = set(names)
+    labels = [PARAMETERS[n].label for n in PARAMETERS if n in wanted]
     return " and ".join(labels)
 
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, replace
 
 from monitor.fedreg_xml import Document, Table, parse_document, squeeze
 
+ENTITY_LIST = "Supp. 4 to Part 744"  # the section id `monitor.fedreg_xml` gives it
+
 # --- destinations -------------------------------------------------------------------
 
 # Entity List headings (and the plain names the preambles use) -> ISO 3166-1 alpha-2.
@@ -254,6 +256,16 @@ _NUMBERS = {
     "nineteen": 19,
     "twenty": 20,
 }
+_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
 
 
 def word_number(word: str | None) -> int | None:
@@ -264,13 +276,11 @@ def word_number(word: str | None) -> int | None:
         return int(word)
     if word in _NUMBERS:
         return _NUMBERS[word]
-    tens = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60}
-    tens |= {"seventy": 70, "eighty": 80, "ninety": 90}
     parts = word.split()
-    if len(parts) == 2 and parts[0] in tens and parts[1] in _NUMBERS and _NUMBERS[parts[1]] < 10:
-        return tens[parts[0]] + _NUMBERS[parts[1]]
-    if word in tens:
-        return tens[word]
+    if len(parts) == 2 and parts[0] in _TENS and parts[1] in _NUMBERS and _NUMBERS[parts[1]] < 10:
+        return _TENS[parts[0]] + _NUMBERS[parts[1]]
+    if word in _TENS:
+        return _TENS[word]
     if word.endswith(" hundred") and word.split()[0] in _NUMBERS:
         return _NUMBERS[word.split()[0]] * 100
     return None
@@ -336,12 +346,9 @@ def parse_entity_cell(lines: Sequence[str]) -> tuple[str, tuple[str, ...], tuple
     text = "\n".join(lines)
     aka = _AKA.search(text)
     if aka is None or aka.start() == 0:
-        if len(lines) > 1:
-            name, first_address = split_name_address(lines[0])
-            rest = [first_address, *lines[1:]] if first_address else lines[1:]
-            return name, (), split_addresses("; ".join(rest))
-        name, address = split_name_address(lines[0])
-        return name, (), split_addresses(address)
+        name, first_address = split_name_address(lines[0])
+        rest = [first_address, *lines[1:]] if first_address else lines[1:]
+        return name, (), split_addresses("; ".join(rest))
     name = squeeze(text[: aka.start()]).rstrip(" ,")
     count = word_number(aka.group(1))
     rest = text[aka.end() :]
@@ -481,7 +488,7 @@ def entity_tables(doc: Document) -> list[Table]:
     out = []
     for section in doc.sections:
         for table in section.tables:
-            if section.id == "Supp. 4 to Part 744" or is_entity_table(table):
+            if section.id == ENTITY_LIST or is_entity_table(table):
                 out.append(table)
     return out
 
@@ -694,7 +701,7 @@ def parse_rule(data: bytes | Document) -> RuleEntities:
     removed: list[tuple[str | None, str]] = []
     country_actions: dict[str, set[str]] = defaultdict(set)
     for amendment in doc.amendments():
-        if amendment.unit != "Supp. 4 to Part 744":
+        if amendment.unit != ENTITY_LIST:
             continue
         code = amendment.country_code or ""
         country_actions[code].add(amendment.action)

@@ -234,9 +234,9 @@ def parse_issue(data: bytes) -> Issue:
     docs = [_document(el) for el in _document_elements(root)]
     return Issue(
         documents=docs,
-        volume=_first_text(root, "VOL"),
-        number=_first_text(root, "NO"),
-        date=_first_text(root, "DATE"),
+        volume=_child_text(root, "VOL"),
+        number=_child_text(root, "NO"),
+        date=_child_text(root, "DATE"),
     )
 
 
@@ -256,11 +256,6 @@ def _document_elements(root: Any) -> Iterator[Any]:
         # a document inside another one (never in practice) is the outer one's text
         if not any(a.tag in DOCUMENT_TAGS for a in el.iterancestors()):
             yield el
-
-
-def _first_text(root: Any, tag: str) -> str | None:
-    el = root.find(tag)
-    return (squeeze(inline_text(el)) or None) if el is not None else None
 
 
 def _document(el: Any) -> Document:
@@ -311,8 +306,8 @@ def _document(el: Any) -> Document:
 def _presidential_subject(el: Any) -> str | None:
     for tag in ("HD", "PROC", "EXECORDR", "PSIG"):
         found = el.find(f".//{tag}")
-        if found is not None and squeeze(inline_text(found)):
-            return squeeze(inline_text(found))
+        if found is not None and (text := squeeze(inline_text(found))):
+            return text
     return None
 
 
@@ -582,9 +577,9 @@ def _section(el: Any, reg: RegText) -> Section:
 
 KINDS = ("lower", "digit", "roman", "upper", "idigit", "iroman")
 DEPTH = {k: i for i, k in enumerate(KINDS)}
-_MARK = r"\((?:\d{1,3}|[a-z]{1,4}|[A-Z]{1,2})\)"
-_LEAD = re.compile(rf"^\s*((?:{_MARK}\s*)+)")
-_TOKEN = re.compile(r"\((\d{1,3}|[a-z]{1,4}|[A-Z]{1,2})\)")
+LABEL_MARK = r"\((?:\d{1,3}|[a-z]{1,4}|[A-Z]{1,2})\)"  # "(a)", "(3)", "(iv)", "(B)"
+LEADING_LABELS = re.compile(rf"^\s*((?:{LABEL_MARK}\s*)+)")  # "(a)(3) " opening a paragraph
+LABEL_TOKEN = re.compile(r"\((\d{1,3}|[a-z]{1,4}|[A-Z]{1,2})\)")
 _ROMAN = re.compile(r"^(?=[ivxlc])c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$")
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 
@@ -664,10 +659,14 @@ def level_score(kind: str, ordinal: int, stack: list[Level | None], gap: bool = 
     return 0.2 if gap or not stack else 0.05
 
 
-def _choose(
-    token: str, italic: bool, stack: list[Level | None], gap: bool, lookahead: str | None
+def choose_level(
+    options: Sequence[tuple[str, int]],
+    stack: list[Level | None],
+    lookahead: str | None,
+    gap: bool = False,
 ) -> tuple[str, int] | None:
-    options = candidates(token, italic)
+    """The (kind, ordinal) of `options` (see `candidates`) that best continues the
+    labels in `stack`; `lookahead` is the next paragraph's first marker token."""
     if not options:
         return None
     scored = sorted(
@@ -677,18 +676,24 @@ def _choose(
     best = scored[0]
     if len(scored) > 1 and scored[1][0] == best[0]:
         # "(i)" after "(h)(3)": a letter, unless the next marker is "(ii)"
-        roman = next(s for s in scored if s[2] in ("roman", "iroman"))
-        if lookahead is not None and lookahead == int_to_roman(roman[3] + 1):
+        roman = next((s for s in scored if s[2] in ("roman", "iroman")), None)
+        if roman is not None and lookahead == int_to_roman(roman[3] + 1):
             best = roman
     return best[2], best[3]
 
 
-def _push(stack: list[Level | None], kind: str, token: str, n: int) -> None:
-    depth = DEPTH[kind]
+def push_level(stack: list[Level | None], level: Level) -> None:
+    """Put `level` on the label stack, dropping the levels at and below its depth."""
+    depth = DEPTH[level[0]]
     del stack[depth:]
     while len(stack) < depth:
         stack.append(None)  # a level the printed excerpt skipped (after STARS)
-    stack.append((kind, token, n))
+    stack.append(level)
+
+
+def label_path(stack: list[Level | None]) -> str:
+    """The full label of the stack: "(a)(3)(i)"."""
+    return "".join(f"({level[1]})" for level in stack if level is not None)
 
 
 def _markers(el: Any) -> tuple[list[str], bool, str]:
@@ -701,10 +706,10 @@ def _markers(el: Any) -> tuple[list[str], bool, str]:
         and _tag(first) == "E"
         and first.get("T") == "03"
         and not (el.text or "").strip()
-        and bool(_LEAD.match(inline_text(first)))
+        and bool(LEADING_LABELS.match(inline_text(first)))
     )
-    lead = _LEAD.match(text)
-    tokens = _TOKEN.findall(lead.group(1)) if lead else []
+    lead = LEADING_LABELS.match(text)
+    tokens = LABEL_TOKEN.findall(lead.group(1)) if lead else []
     if tokens:
         # "(c) <E T="03">Regulations.</E> (1) Vessels ...": a heading, then the first child
         rest = text[lead.end() :]
@@ -742,12 +747,13 @@ def _label_paragraphs(section: Section, items: list[tuple[Any, bool]]) -> None:
         lookahead = next((p[0][0] for p in prepared[i + 1 :] if p[0]), None)
         labelled = False
         for j, token in enumerate(tokens):
-            chosen = _choose(token, italic and j == 0, stack, gap, lookahead if j == 0 else None)
+            options = candidates(token, italic and j == 0)
+            chosen = choose_level(options, stack, lookahead if j == 0 else None, gap)
             if chosen is None:
                 break
-            _push(stack, chosen[0], token, chosen[1])
+            push_level(stack, (chosen[0], token, chosen[1]))
             labelled = True
-        path = "".join(f"({level[1]})" for level in stack if level is not None)
+        path = label_path(stack)
         if labelled:
             section.paragraphs.append(Paragraph(f"{base}{path}", path, text))
         else:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 
+from monitor.amendments import CCL
 from monitor.document import Listed, RuleFacts
-from monitor.entities import EntityEntry, parse_rule
+from monitor.entities import ENTITY_LIST, EntityEntry, parse_rule
 from monitor.fedreg_xml import Document as XmlDocument
 from monitor.fedreg_xml import parse_document
 
-CCL = "Supp. 1 to Part 774"
 THRESHOLD_ECCNS = ("3A090", "4A090")
 _ECCN_HEAD = re.compile(r"^(?:ECCN\s+)?(\d[A-E]\d{3})\b", re.MULTILINE)
 
@@ -38,8 +38,8 @@ def from_xml(data: bytes) -> RuleFacts:
 
 def from_document(doc: XmlDocument) -> RuleFacts:
     amendments = doc.amendments()
-    entity_list = any(a.unit == "Supp. 4 to Part 744" for a in amendments) or any(
-        s.id == "Supp. 4 to Part 744" for s in doc.sections
+    entity_list = any(a.unit == ENTITY_LIST for a in amendments) or any(
+        s.id == ENTITY_LIST for s in doc.sections
     )
     facts = RuleFacts(
         amended=list(dict.fromkeys(f"{a.unit} {a.action}" for a in amendments)),
