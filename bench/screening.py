@@ -91,9 +91,10 @@ def direct(screener: Screener, name: str) -> list:
 def why_missed(screener: Screener, name: str, expected: str) -> str:
     if expected not in screener.candidates(name):
         return "not a candidate: no distinctive word shared (blocking)"
-    near = {m.customer_id: m for m in screener.screen(name, threshold=0)}
+    scored = screener.screen(name, threshold=0)
+    near = {m.customer_id: m for m in scored}
     if expected not in near:
-        peers = [m for m in screener.screen(name, threshold=0) if m.relation == "direct"]
+        peers = [m for m in scored if m.relation == "direct"]
         setter = [r for m in peers for r in m.reasons if r.startswith(f"{expected} set aside")]
         return setter[0] if setter else "score 0"
     m = near[expected]

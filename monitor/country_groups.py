@@ -47,11 +47,6 @@ def named_countries(text: str) -> set[str]:
     return {code for code, _ in _COUNTRIES.find(text)}
 
 
-def display(code: str) -> str:
-    """A country's name as the texts print it: "CN" -> "China"."""
-    return next((name for name, c in NAMES.items() if c == code), code)
-
-
 def named_groups(text: str, countries: set[str] | None = None) -> set[str]:
     """The country groups `text` names: "Country Group D:5", "D:1", "Macau" (pass the
     `named_countries` already found to save a scan)."""
@@ -61,13 +56,11 @@ def named_groups(text: str, countries: set[str] | None = None) -> set[str]:
     return found
 
 
-def home_countries(customer: Customer, by_id: dict[str, Customer]) -> dict[str, str]:
-    """Country -> why it counts for this customer: its own, and its parent's headquarters."""
-    out = {customer.country: "based in"} if customer.country else {}
+def home_countries(customer: Customer, by_id: dict[str, Customer]) -> list[str]:
+    """The countries that count for this customer: its own, and its parent's headquarters."""
     parent = by_id.get(customer.parent or "")
-    if parent is not None and parent.country and parent.country not in out:
-        out[parent.country] = f"parent {parent.id} headquartered in"
-    return out
+    found = [customer.country, parent.country if parent is not None else None]
+    return list(dict.fromkeys(c for c in found if c))
 
 
 def exposed(portfolio: Portfolio, countries: set[str]) -> dict[str, list[str]]:

@@ -54,14 +54,17 @@ def assess(
 ) -> Exposure:
     """`previous`: the version before this one, for a changed eCFR section."""
     out = Exposure()
-    countries = country_groups.named_countries(text)
     lower = text.lower()
+    countries: set[str] | None = None  # the countries named: scanned only when needed
     if doc.rule is not None and doc.rule.entities:
         screen_entries(doc.rule.entities, portfolio, out)
     elif "entity list" in lower and _ADDS_ENTITIES.search(text):
+        countries = country_groups.named_countries(text)
         unscreened_additions(text, countries, portfolio, out)
     thresholds(doc, portfolio, out, previous)
     if export_control(doc, lower):
+        if countries is None:
+            countries = country_groups.named_countries(text)
         groups(text, countries, portfolio, out)
     chip_class(lower, portfolio, out)
     return out
@@ -173,7 +176,8 @@ def thresholds(
         out.add("threshold", f"3A090 text changed but its thresholds could not be read ({exc})")
         out.threshold_summary = "3A090 revised; thresholds not read"
         return
-    kept = [t for t in old if t.paragraph not in {p.paragraph for p in printed}]
+    reprinted = {t.paragraph for t in printed}
+    kept = [t for t in old if t.paragraph not in reprinted]
     day = doc.effective_on or doc.version_date or doc.publication_date or date.today()
     new = RuleSet(doc.document_number, doc.document_number, doc.citation or "", day.isoformat(),
                   tuple(sorted([*printed, *kept], key=lambda t: t.paragraph)))  # fmt: skip
@@ -230,6 +234,8 @@ def export_control(doc: Document, lower: str) -> bool:
 def groups(text: str, countries: set[str], portfolio: Portfolio, out: Exposure) -> None:
     """A country group (D:1/D:4/D:5), Macau or a D:5 country named in the text that is
     home to a customer or its parent."""
+    from monitor.diff import country_name  # a heavy import, for export-control texts only
+
     named = sorted(country_groups.named_groups(text, countries))
     covered = set().union(*(country_groups.GROUPS[g] for g in named))
     concern = countries & country_groups.CONCERN - covered - out.countries_reported
@@ -237,7 +243,7 @@ def groups(text: str, countries: set[str], portfolio: Portfolio, out: Exposure) 
     homes: dict[str, list[str]] = {}
     for label, members in [
         *((g, country_groups.GROUPS[g]) for g in named),
-        *((country_groups.display(c), {c}) for c in sorted(concern)),
+        *((country_name(c), {c}) for c in sorted(concern)),
     ]:
         found = country_groups.exposed(portfolio, set(members))
         if found:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.document import Document
-from monitor.exposure import Exposure, assess
+from monitor.exposure import BIS_SLUG, Exposure, assess
 from monitor.names import portfolio_index
 from monitor.portfolio import ECCN_RE, Chip, Portfolio
 from monitor.severity import Severity, severity_for
@@ -39,7 +39,6 @@ DEFAULT_WEIGHTS: dict[str, int] = {
 }
 INFO = {"screened"}  # reasons shown even at 0 points
 
-BIS_SLUG = "industry-and-security-bureau"
 KEY_EAR_PARTS = {734, 740, 742, 744, 774}
 EAR_PARTS = range(730, 775)
 # The ".z" paragraphs capture items meeting the 3A090/4A090 parameters (Oct 2023).

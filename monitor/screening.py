@@ -661,12 +661,15 @@ class Screener:
             self._words[ci] = frozenset(t for n in aliases for t in self.aliases[n].norm.tokens)
         return self._words[ci]
 
+    def _family(self, customer: Customer) -> list[Customer]:
+        """The customer, and its parent when the portfolio holds it."""
+        if customer.parent and customer.parent in self._by_id:
+            return [customer, self.customers[self._by_id[customer.parent]]]
+        return [customer]
+
     def _customer_places(self, customer: Customer) -> frozenset[str]:
         places: set[str] = set()
-        family = [customer]
-        if customer.parent and customer.parent in self._by_id:
-            family.append(self.customers[self._by_id[customer.parent]])
-        for c in family:
+        for c in self._family(customer):
             if c.city:
                 tokens = normalise(c.city).tokens
                 places.update(tokens)
@@ -856,14 +859,13 @@ class Screener:
         return _Scored(max(0.0, core - penalty), reasons, conflict, own, bool(unstated))
 
     def _corroborate(
-        self, customer: Customer, country: str | None, address: str | None
+        self, customer: Customer, code: str | None, addr: Normalised | None
     ) -> tuple[float, list[str]]:
+        """Points for a country (`code`, from `country_code`) and an address (normalised)
+        given with the name that agree with the customer's or its parent's."""
         bonus, reasons = 0.0, []
-        family = [customer]
-        if customer.parent and customer.parent in self._by_id:
-            family.append(self.customers[self._by_id[customer.parent]])
-        if country:
-            code = country_code(country)
+        family = self._family(customer)
+        if code is not None:
             owners = [c for c in family if c.country and c.country.upper() == code]
             if owners:
                 bonus += COUNTRY_BONUS
@@ -873,8 +875,7 @@ class Screener:
                 reasons.append(
                     f"country {code} differs from the customer's ({customer.country or '?'})"
                 )
-        if address:
-            addr = normalise(address)
+        if addr is not None:
             tokens = set(addr.tokens)
             for c in family:
                 city = normalise(c.city).tokens if c.city else ()
@@ -906,12 +907,14 @@ class Screener:
         self.last_candidates = set()
         if not query.tokens:
             return []
-        stated = frozenset()
-        if address:
-            stated = frozenset(t for t in normalise(address).tokens if t in self.places)
+        # the country and address given, read once for every candidate
+        code = country_code(country) if country else None
+        addr = normalise(address) if address else None
+        stated = frozenset(t for t in addr.tokens if t in self.places) if addr else frozenset()
         bonus = (COUNTRY_BONUS if country else 0) + (ADDRESS_BONUS if address else 0)
         customers = {self.aliases[n].customer for n in self._candidates(query, limit, bonus)}
         found: list[_Candidate] = []
+        folded = name.casefold()
         for ci in sorted(customers):
             customer = self.customers[ci]
             self.last_candidates.add(customer.id)
@@ -920,7 +923,7 @@ class Screener:
                 self.last_comparisons += 1
                 alias = self.aliases[n]
                 scored = self._compare(query, alias, stated)
-                literal = fuzz.ratio(name.casefold(), alias.name.casefold())  # breaks ties
+                literal = fuzz.ratio(folded, alias.name.casefold())  # breaks ties
                 ranked.append((scored.score, literal, -n, scored, alias))
             _, _, _, scored, alias = max(ranked, key=lambda r: r[:3])
             total = scored.score
@@ -933,7 +936,7 @@ class Screener:
             reasons.extend(f"normalised: {step}" for step in query.steps)
             reasons.extend(scored.reasons)
             if total > 0 and not scored.conflict and (country or address):
-                bonus, why = self._corroborate(customer, country, address)
+                bonus, why = self._corroborate(customer, code, addr)
                 total += bonus
                 reasons.extend(why)
             if round(min(100.0, total)) >= limit and total > 0:
