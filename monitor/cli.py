@@ -43,12 +43,11 @@ class _LazyConsole:
         if self.console is None:
             from rich.console import Console
 
-            # A pipe or CI log has no width; a table of titles and reasons needs more
-            # than 80 columns.
-            wide = Console().is_terminal or "COLUMNS" in os.environ
-            self.console = (
-                Console(stderr=True) if self.stderr else Console(width=None if wide else 150)
-            )
+            if self.stderr:
+                self.console = Console(stderr=True)
+            else:  # a pipe or CI log has no width; a table of titles and reasons needs more
+                wide = Console().is_terminal or "COLUMNS" in os.environ  # than 80 columns
+                self.console = Console(width=None if wide else 150)
         return self.console
 
     def __getattr__(self, name: str) -> Any:
@@ -683,12 +682,12 @@ def alerts_list(
     from rich.markup import escape
     from rich.table import Table
 
-    from monitor.channels import secrets_of
+    from monitor.logs import config_secrets
     from monitor.store import list_alerts, open_store
 
     config = _config(config_path)
     statuses = [name for name, on in (("failed", failed), ("pending", pending)) if on]
-    secrets = [s for c in config.channels for s in secrets_of(c.url.get_secret_value())]
+    secrets = config_secrets(config)
     db = open_store(config.database_url)
     with db.session() as session:
         rows = [_alert_row(*found, secrets) for found in list_alerts(session, statuses or None)]

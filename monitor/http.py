@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, urljoin
 
 import httpx
 import tenacity
@@ -58,6 +58,11 @@ class FileTransport(httpx.BaseTransport):
         except IsADirectoryError:
             return httpx.Response(404, request=request, text=f"{path} is a folder")
         return httpx.Response(200, request=request, content=body)
+
+
+def api_url(base_url: str, path: str) -> str:
+    """`path` under an API root, whether or not the configured root ends in a slash."""
+    return urljoin(base_url if base_url.endswith("/") else base_url + "/", path)
 
 
 def make_client(base_url: str, timeout: float) -> httpx.Client:

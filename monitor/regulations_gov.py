@@ -14,13 +14,12 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.deadlines import FR_ZONE
-from monitor.http import FetchError, get_json
+from monitor.http import FetchError, api_url, get_json
 from monitor.redact import redact_url
 
 LIVE_API = "https://api.regulations.gov/v4/"
@@ -78,8 +77,7 @@ def parse_documents(body: Any, url: str, number: str) -> CommentPeriod | None:
 def comment_period(
     client: httpx.Client, config: RegulationsGovConfig, number: str
 ) -> CommentPeriod | None:
-    base = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
-    url = urljoin(base, "documents")
+    url = api_url(config.base_url, "documents")
     params = {"filter[frDocNum]": number, "api_key": config.api_key or ""}
     body = get_json(client, url, params=params, retries=config.retries, backoff=1.0)
     return parse_documents(body, url, number)

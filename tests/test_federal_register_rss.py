@@ -8,7 +8,6 @@ site: every proxy variable points at a closed loopback port.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from pathlib import Path
@@ -24,7 +23,7 @@ from monitor.document import Document
 from monitor.http import FetchError, make_client
 from monitor.pipeline import check
 from tests import loopback
-from tests.conftest import RECORDS, ROOT
+from tests.conftest import ROOT, record
 from watchers.federal_register_rss import FederalRegisterRssOptions, poll
 
 API = "/api/v1/"
@@ -66,10 +65,6 @@ def feed(*items: str) -> str:
 
 def serve(server: HTTPServer, body: str | bytes, content_type="application/rss+xml") -> None:
     server.expect_request(RSS).respond_with_data(body, content_type=content_type)
-
-
-def record(number: str) -> dict:
-    return json.loads((RECORDS / f"{number}.json").read_text(encoding="utf-8"))
 
 
 def requests_to(server: HTTPServer, path: str = RSS) -> list[Request]:

@@ -24,7 +24,7 @@ from monitor.config import load_config
 from monitor.http import FetchError, make_client
 from monitor.pipeline import check
 from tests import loopback
-from tests.conftest import RECORDS, read_outbox
+from tests.conftest import read_outbox, record
 from watchers.public_inspection import PublicInspectionOptions, poll
 
 API = "/api/v1/"
@@ -38,10 +38,6 @@ BIS = ["2024-25445", "2024-00190", "2024-00359", "2024-00422"]
 @pytest.fixture(scope="module")
 def desk() -> dict:
     return json.loads(FIXTURE.read_text(encoding="utf-8"))
-
-
-def record(number: str) -> dict:
-    return json.loads((RECORDS / f"{number}.json").read_text(encoding="utf-8"))
 
 
 def options(server: HTTPServer, **overrides) -> PublicInspectionOptions:

@@ -44,6 +44,11 @@ class SourceOptions(BaseModel):
     )
     jitter_seconds: int = Field(default=120, ge=0, le=3600)
 
+    @property
+    def fetch_limits(self) -> dict[str, Any]:
+        """The keyword arguments of `monitor.http.fetch` that every request of the source takes."""
+        return {"retries": self.retries, "backoff": self.backoff, "max_bytes": self.max_bytes}
+
     @field_validator("schedule")
     @classmethod
     def _times_parse(cls, value: list[str] | None) -> list[str] | None:

@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 import httpx
 from lxml import etree
@@ -44,7 +44,7 @@ from pydantic import Field, field_validator
 
 from monitor.document import CfrReference, Document
 from monitor.fedreg_xml import safe_parser
-from monitor.http import Conditional, FetchError, get_bytes, get_json, parse_json
+from monitor.http import Conditional, FetchError, api_url, get_bytes, get_json, parse_json
 from monitor.redact import redact_url
 from watchers import PollResult, SourceOptions, Watcher, register
 
@@ -89,18 +89,14 @@ class EcfrOptions(SourceOptions):
 # --- URLs -------------------------------------------------------------------------
 
 
-def _api(options: EcfrOptions, path: str) -> str:
-    base = options.base_url if options.base_url.endswith("/") else options.base_url + "/"
-    return urljoin(base, path)
-
-
 def versions_url(options: EcfrOptions, part: str) -> str:
-    return _api(options, f"versions/title-{options.title}.json") + f"?part={quote(part)}"
+    path = f"versions/title-{options.title}.json"
+    return api_url(options.base_url, path) + f"?part={quote(part)}"
 
 
 def full_url(options: EcfrOptions, day: date, part: str) -> str:
     path = f"full/{day.isoformat()}/title-{options.title}.xml"
-    return _api(options, path) + f"?part={quote(part)}"
+    return api_url(options.base_url, path) + f"?part={quote(part)}"
 
 
 # --- the versions list ------------------------------------------------------------
@@ -163,17 +159,14 @@ def parse_versions(payload: Any, url: str, part: str) -> tuple[list[Version], in
 
 
 def read_versions(
-    client: httpx.Client,
-    options: EcfrOptions,
-    part: str,
-    limits: dict[str, Any],
-    conditional: Conditional,
+    client: httpx.Client, options: EcfrOptions, part: str, conditional: Conditional
 ) -> tuple[list[Version], list[str]] | None:
     """Every version of one part, following `meta.total_pages` when the list is paged.
 
     None when the list is unchanged since the last poll (its first page answered 304).
     """
     url = versions_url(options, part)
+    limits = options.fetch_limits
     versions: list[Version] = []
     undated = 0
     page_url = url
@@ -368,14 +361,13 @@ def poll(
     client: httpx.Client,
     since: date | None = None,
 ) -> PollResult:
-    limits = dict(retries=options.retries, backoff=options.backoff, max_bytes=options.max_bytes)
     amended: dict[str, str] = dict(cursor.get("parts") or {})
     issued: dict[str, str] = dict(cursor.get("issued") or {})
     result = PollResult(documents=[], cursor=dict(cursor))
     today = date.today()
     conditional = Conditional.from_cursor(cursor)
     for part in options.parts:
-        listed = read_versions(client, options, part, limits, conditional)
+        listed = read_versions(client, options, part, conditional)
         if listed is None:  # unchanged since the last poll
             continue
         versions, notes = listed
@@ -397,7 +389,7 @@ def poll(
         due = known is None or newest > known or (reissued and newest_issued > known_issued)
         if due:
             url = full_url(options, newest, part)
-            body = get_bytes(client, url, **limits)
+            body = get_bytes(client, url, **options.fetch_limits)
             documents, notes = parse_part(
                 body, url, options.title, part, section_dates(current, newest)
             )

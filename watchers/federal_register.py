@@ -20,13 +20,13 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from typing import Any, Literal
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.document import Document
-from monitor.http import Conditional, FetchError, fetch, parse_json
+from monitor.http import Conditional, FetchError, api_url, fetch, parse_json
 from monitor.redact import redact_url
 from watchers import PollResult, SourceOptions, Watcher, parse_since, register
 
@@ -92,7 +92,7 @@ def query(options: FederalRegisterOptions, since: date) -> list[tuple[str, str]]
 
 
 def endpoint(base_url: str) -> str:
-    return urljoin(base_url if base_url.endswith("/") else base_url + "/", "documents.json")
+    return api_url(base_url, "documents.json")
 
 
 def parse_page(page: Any, url: str) -> tuple[list[Document], list[str], str | None]:
@@ -130,7 +130,7 @@ def poll(
 ) -> PollResult:
     since = since or window_start(options, cursor)
     url = endpoint(options.base_url)
-    limits = dict(retries=options.retries, backoff=options.backoff, max_bytes=options.max_bytes)
+    limits = options.fetch_limits
     result = PollResult(documents=[], cursor=dict(cursor))
     page_url, params = url, query(options, since)
     conditional = Conditional.from_cursor(cursor)
@@ -157,7 +157,7 @@ def poll(
         page_url, params = f"{url}?{next_query}", None
     else:
         result.notes.append(f"{redact_url(url)}: stopped after max_pages={options.max_pages}")
-    read_full_texts(options, client, result, limits)
+    read_full_texts(options, client, result)
     advance_cursor(result, since)
     return result
 
@@ -168,7 +168,7 @@ READ_KEPT = 2000  # document numbers remembered as read, newest last
 
 
 def read_full_texts(
-    options: FederalRegisterOptions, client: httpx.Client, result: PollResult, limits: dict
+    options: FederalRegisterOptions, client: httpx.Client, result: PollResult
 ) -> None:
     """Attach `RuleFacts` to the documents of the `full_text` types not read before."""
     from monitor.rule_facts import from_xml
@@ -185,7 +185,7 @@ def read_full_texts(
             continue
         url = full_text_url(options.base_url, doc.full_text_xml_url)
         try:
-            doc.rule = from_xml(fetch(client, url, **limits).body or b"")
+            doc.rule = from_xml(fetch(client, url, **options.fetch_limits).body or b"")
         except FetchError as exc:
             result.notes.append(f"full text of {doc.document_number} not read: {exc}")
             continue

@@ -25,21 +25,20 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from monitor.deadlines import FR_ZONE
 from monitor.document import Document
 from monitor.feeds import read_feed
-from monitor.http import Conditional
+from monitor.http import Conditional, api_url
 from monitor.redact import redact_url
 from monitor.text import html_to_text
 from watchers import PollResult, Watcher, register
 from watchers.federal_register import (
     FederalRegisterOptions,
     advance_cursor,
-    endpoint,
     query,
     window_start,
 )
@@ -57,7 +56,7 @@ class FederalRegisterRssOptions(FederalRegisterOptions):
 
 
 def rss_endpoint(base_url: str) -> str:
-    return urljoin(endpoint(base_url), "documents.rss")  # beside documents.json
+    return api_url(base_url, "documents.rss")  # beside documents.json
 
 
 def rss_query(options: FederalRegisterRssOptions, since: date) -> list[tuple[str, str]]:
@@ -161,9 +160,8 @@ def poll(
     url = rss_endpoint(options.base_url)
     conditional = Conditional.from_cursor(cursor)
     answer = conditional.fetch(
-        client, url, params=rss_query(options, since), retries=options.retries,
-        backoff=options.backoff, max_bytes=options.max_bytes,
-    )  # fmt: skip
+        client, url, params=rss_query(options, since), **options.fetch_limits
+    )
     if answer.not_modified:
         return PollResult(documents=[], cursor=dict(cursor), not_modified=True)
     parsed = parse_feed(answer.body, url)

@@ -259,7 +259,6 @@ def poll(
     client: httpx.Client,
     since: date | None = None,
 ) -> PollResult:
-    limits = dict(retries=options.retries, backoff=options.backoff, max_bytes=options.max_bytes)
     last_seen: dict[str, str] = dict(cursor.get("feeds") or {})
     result = PollResult(documents=[], cursor=dict(cursor))
     failures: list[str] = []
@@ -270,7 +269,7 @@ def poll(
         url = feed_url(options, feed)
         key = redact_url(url)  # the cursor is stored: no secrets in it
         try:
-            answer = conditional.fetch(client, url, **limits)
+            answer = conditional.fetch(client, url, **options.fetch_limits)
             if answer.not_modified:  # nothing new in this feed (the store joins its stories)
                 continue
             parsed = parse_feed(answer.body, url, feed.name, index)

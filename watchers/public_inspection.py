@@ -30,14 +30,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from typing import Any, Literal
-from urllib.parse import urljoin
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.deadlines import FR_ZONE
 from monitor.document import Agency, Document, none_to_list
-from monitor.http import Conditional, FetchError, parse_json
+from monitor.http import Conditional, FetchError, api_url, parse_json
 from monitor.redact import redact_url
 from watchers import PollResult, SourceOptions, Watcher, register
 
@@ -140,8 +139,7 @@ class InspectionEntry(BaseModel):
 
 
 def endpoint(base_url: str) -> str:
-    base = base_url if base_url.endswith("/") else base_url + "/"
-    return urljoin(base, "public-inspection-documents/current.json")
+    return api_url(base_url, "public-inspection-documents/current.json")
 
 
 def parse_page(page: Any, url: str) -> tuple[list[InspectionEntry], list[str]]:
@@ -200,10 +198,7 @@ def poll(
     url = endpoint(options.base_url)
     params = [("conditions[agencies][]", a) for a in options.agencies]
     conditional = Conditional.from_cursor(cursor)
-    answer = conditional.fetch(
-        client, url, params=params, retries=options.retries, backoff=options.backoff,
-        max_bytes=options.max_bytes,
-    )  # fmt: skip
+    answer = conditional.fetch(client, url, params=params, **options.fetch_limits)
     if answer.not_modified:  # the desk has not changed since the last poll
         return PollResult(documents=[], cursor=dict(cursor), not_modified=True)
     entries, notes = parse_page(parse_json(answer.body, url), url)
