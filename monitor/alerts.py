@@ -40,7 +40,6 @@ TEMPLATE_FILES = {
     "text": "{name}.txt",
 }
 TITLE_TEMPLATE = "{name}.title.txt"
-FAMILIES = (*ALERT_KINDS, "group", "digest")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 
 
@@ -141,10 +140,7 @@ def render(
     family = family or template_family(context)
     title_name = TITLE_TEMPLATE.format(name=family)
     title = _render(env, title_name, {**context, "part": "subject"})
-    wording = {
-        "headline": " ".join(_render(env, title_name, {**context, "part": "headline"}).split()),
-        "what": " ".join(_render(env, title_name, {**context, "part": "what"}).split()),
-    }
+    wording = _wording(env, family, context)
 
     def body(form: str) -> str:
         text = _render(env, TEMPLATE_FILES[form].format(name=family), {**context, **wording})
@@ -156,6 +152,15 @@ def render(
         format=fmt,
         text=body("text") if fmt == "email" else None,
     )
+
+
+def _wording(env: jinja2.Environment, family: str, context: dict[str, Any]) -> dict[str, str]:
+    """The `headline` and `what` parts of the family's title template, on one line each."""
+    name = TITLE_TEMPLATE.format(name=family)
+    return {
+        part: " ".join(_render(env, name, {**context, "part": part}).split())
+        for part in ("headline", "what")
+    }
 
 
 def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
@@ -202,14 +207,7 @@ def group_context(env: jinja2.Environment, contexts: list[dict[str, Any]]) -> di
     and `what`), most severe first; `sections`, one per document (a source's health
     has its own) with its `events`; `severities`, [(severity, count)], most severe first."""
     ranked = sorted(contexts, key=lambda c: (-rank(c["event"]["severity"]), -c["event"]["score"]))
-    items = []
-    for context in ranked:
-        name = TITLE_TEMPLATE.format(name=template_family(context))
-        wording = {
-            part: " ".join(_render(env, name, {**context, "part": part}).split())
-            for part in ("headline", "what")
-        }
-        items.append({**context, **wording})
+    items = [{**c, **_wording(env, template_family(c), c)} for c in ranked]
     sections: dict[Any, dict[str, Any]] = {}
     for i, item in enumerate(items):
         key = item["doc"].key if item["doc"] is not None else i

@@ -27,7 +27,7 @@ import jinja2
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from monitor.alerts import Rendered, render
+from monitor.alerts import Rendered, diffstat, render
 from monitor.config import Config, DigestConfig
 from monitor.deadlines import FR_ZONE, fr_today
 from monitor.document import Document
@@ -464,15 +464,12 @@ def _diff_size(payload: dict) -> tuple[int, int]:
         return counts.get("added", 0) + modified, counts.get("deleted", 0) + modified
     change = (payload.get("changes") or {}).get("text")
     if isinstance(change, dict) and "diff" in change:
-        lines = change["diff"].splitlines()
-    elif isinstance(change, list) and len(change) == 2:
+        stat = diffstat(change["diff"])
+        return stat["added"], stat["removed"]
+    if isinstance(change, list) and len(change) == 2:
         before, after = ((v or "").splitlines() for v in change)
         return len(set(after) - set(before)), len(set(before) - set(after))
-    else:
-        return 0, 0
-    added = sum(1 for line in lines if line.startswith("+") and not line.startswith("+++"))
-    removed = sum(1 for line in lines if line.startswith("-") and not line.startswith("---"))
-    return added, removed
+    return 0, 0
 
 
 def _rule_change(event: EventRow, row: DocumentRow) -> RuleChange:

@@ -457,9 +457,7 @@ def poll_one(db: store.Store, config: Config, name: str) -> tuple[CheckReport, l
     source = config.source(name)
     with db.session() as session:
         poll_and_store(session, config, source, None, False, report)
-        group_alerts(session, config)
-        session.commit()
-        ids = store.pending_alert_ids(session, [f.event_id for f in report.found])
+        ids = _group_and_commit(session, config, report)
     return report, ids
 
 
@@ -471,10 +469,15 @@ def deadline_pass(
     with db.session() as session:
         report.found += confirm_comment_periods(session, config, report, now)
         report.found += scan_deadlines(session, config, now)
-        group_alerts(session, config)
-        session.commit()
-        ids = store.pending_alert_ids(session, [f.event_id for f in report.found])
+        ids = _group_and_commit(session, config, report)
     return report, ids
+
+
+def _group_and_commit(session: Session, config: Config, report: CheckReport) -> list[int]:
+    """Group what this pass wrote, commit, and return the messages carrying its events."""
+    group_alerts(session, config)
+    session.commit()
+    return store.pending_alert_ids(session, [f.event_id for f in report.found])
 
 
 def _internal(source: SourceOptions, exc: Exception) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 from monitor.document import Document
 from monitor.news import document_numbers
@@ -28,24 +28,12 @@ if TYPE_CHECKING:
 
 # What an alert is about: an event's kind, with a new document told apart by where it
 # was seen. One set of templates per kind (templates/<kind>.*), and channels filter on it.
-ALERT_KINDS = (
-    "new_document",
-    "public_inspection",
-    "news",
-    "document_changed",
-    "deadline_reminder",
-    "deadline_changed",
-    "rule_text_changed",
-    "entity_listed",
-    "threshold_changed",
-    "source_failing",
-    "source_recovered",
-)
 AlertKind = Literal[
     "new_document", "public_inspection", "news", "document_changed", "deadline_reminder",
     "deadline_changed", "rule_text_changed", "entity_listed", "threshold_changed",
     "source_failing", "source_recovered",
 ]  # fmt: skip
+ALERT_KINDS: tuple[str, ...] = get_args(AlertKind)
 NEW_DOCUMENT_KIND = {"news": "news"}  # collection -> the kind of a new document in it
 Route = Literal["immediate", "digest"]
 

@@ -571,8 +571,7 @@ def add_digest(
     session: Session, channel: str, period: str, since: datetime, until: datetime
 ) -> AlertRow | None:
     """A channel's digest row for one schedule slot, once (None: written already)."""
-    exists = select(AlertRow.id).where(AlertRow.channel == channel, AlertRow.period == period)
-    if session.scalar(exists):
+    if digest_row(session, channel, period) is not None:
         return None
     bounds = {"since": since.isoformat(), "until": until.isoformat()}
     row = AlertRow(channel=channel, route="digest", period=period, payload=bounds,
