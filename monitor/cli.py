@@ -397,7 +397,7 @@ def deadlines(
 
     from monitor.deadlines import fr_today
     from monitor.ics import CalendarEntry, to_ics
-    from monitor.pipeline import score_of
+    from monitor.scoring import score_of
     from monitor.store import open_deadlines, open_store
 
     config = _config(config_path)

@@ -31,7 +31,7 @@ from monitor.alerts import Rendered, diffstat, render
 from monitor.config import Config, DigestConfig
 from monitor.deadlines import FR_ZONE, fr_today
 from monitor.document import Document
-from monitor.scoring import score_document
+from monitor.scoring import score_of
 from monitor.store import (
     AlertRow,
     DocumentRow,
@@ -336,12 +336,7 @@ def build_digest(
     deadlines = []
     for deadline, doc_row in open_deadlines(session, today.isoformat(), horizon.isoformat()):
         doc = doc_row.document
-        score = score_document(
-            doc,
-            config.portfolio,
-            threshold=config.scoring.threshold,
-            weights=config.scoring.weights,
-        )
+        score = score_of(config, doc)
         if score.relevant:
             due = date.fromisoformat(deadline.due_on)
             deadlines.append(DeadlineItem(

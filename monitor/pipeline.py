@@ -26,7 +26,7 @@ from monitor.events import structured_kind, structured_payload, text_diff_payloa
 from monitor.http import FetchError, make_client
 from monitor.news import same_story
 from monitor.redact import redact_url
-from monitor.scoring import Score, score_document
+from monitor.scoring import Score, score_of
 from watchers import WATCHERS, PollResult, SourceOptions, load_builtin
 
 Progress = Callable[[str, int, int], None]
@@ -165,13 +165,6 @@ def record_event(
     if event is None:
         return None
     return Found(event.id, kind, source, doc, score, route(session, config, event))
-
-
-def score_of(config: Config, doc: Document, previous: Document | None = None) -> Score:
-    return score_document(
-        doc, config.portfolio, threshold=config.scoring.threshold,
-        weights=config.scoring.weights, previous=previous,
-    )  # fmt: skip
 
 
 def link_extension(

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.document import Document
 from monitor.exposure import BIS_SLUG, Exposure, assess
 from monitor.names import portfolio_index
 from monitor.portfolio import ECCN_RE, Chip, Portfolio
 from monitor.severity import Severity, severity_for
+
+if TYPE_CHECKING:  # the config imports the portfolio, not the scorer
+    from monitor.config import Config
 
 DEFAULT_WEIGHTS: dict[str, int] = {
     "customer": 45,  # a portfolio customer (name or alias) is named
@@ -190,3 +193,11 @@ def score_document(
         eccns=eccns,
         exposure=exposure,
     )
+
+
+def score_of(config: Config, doc: Document, previous: Document | None = None) -> Score:
+    """`score_document` with the configured portfolio, threshold and weights."""
+    return score_document(
+        doc, config.portfolio, threshold=config.scoring.threshold,
+        weights=config.scoring.weights, previous=previous,
+    )  # fmt: skip
