@@ -16,8 +16,8 @@ Timed, each the median of `--runs` runs, taken in turns:
 - in-process, diff stage only: `diff_units` on the units parsed beforehand (no parsing);
 - the whole command: `python -m monitor diff OLD NEW` (text output, captured) in a fresh
   process, with the bytecode of monitor/ cached as an installed package has it; and the
-  same command on two one-line texts: its start-up (Python, typer and the pydantic it
-  loads to read the arguments, lxml), which no diff can go below.
+  same command on two one-line texts: its start-up (Python, argparse, lxml,
+  monitor.diff), which no diff can go below.
 
 Memory, against the input size (the two files together), read in the measured process
 (VmHWM): the peak RSS of one `diff_files` call above the RSS after the imports (the
@@ -55,7 +55,7 @@ GOALS = {"in-process": 1.5, "command": 5.0, "memory": 10.0}
 # Peak memory is read in the measured process itself (VmHWM): a child's ru_maxrss
 # counts the RSS of the parent it was forked from. Each probe prints bytes.
 VM = """
-import contextlib, io, runpy, sys
+import contextlib, io, sys
 def vm(key):
     return next(int(x.split()[1]) * 1024 for x in open("/proc/self/status") if x.startswith(key))
 """
@@ -68,12 +68,13 @@ before = vm("VmRSS")
 diff_files(sys.argv[1], sys.argv[2])
 print(before, vm("VmHWM"))
 """,
-    # the peak of the whole command, run as `python -m monitor` runs it
+    # the peak of the whole command, run as `python -m monitor diff` runs it (but for
+    # its exit, which leaves before the interpreter's teardown)
     "command": VM
     + """
-sys.argv = ["monitor", "diff", sys.argv[1], sys.argv[2]]
-with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
-    runpy.run_module("monitor", run_name="__main__", alter_sys=True)
+from monitor.diff_cli import run
+with contextlib.redirect_stdout(io.StringIO()):
+    run(sys.argv[1:3], own_process=True)
 print(vm("VmHWM"))
 """,
 }

@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from monitor import __version__
+from monitor import __version__, diff_cli
 
-# Each command imports what it uses, so that one does not pay for the others: `monitor
-# diff` starts without sqlalchemy, apprise, rich, the configuration... (~1 s of imports;
-# typer itself still imports pydantic to read the arguments)
+# Each command imports what it uses, so that one does not pay for the others (~1 s of
+# imports); `monitor diff` runs without this module and typer: see monitor/__main__.py
 if TYPE_CHECKING:  # pragma: no cover
     from monitor.config import Config
     from monitor.document import Document
@@ -770,91 +769,16 @@ def alerts_retry(
         raise typer.Exit(1)
 
 
-class DiffFormat(StrEnum):
-    text = "text"
-    html = "html"
-    json = "json"
-
-
-@app.command("diff")
-def diff_cmd(
-    old: Annotated[
-        Path | None, typer.Argument(help="old version: FR XML, eCFR XML, CSL CSV or plain text")
-    ] = None,
-    new: Annotated[Path | None, typer.Argument(help="new version, in the same kind")] = None,
-    doc: Annotated[
-        str | None,
-        typer.Option(
-            "--doc", help="the two latest stored versions of a document, e.g. 'ecfr:15 CFR 744.23'"
-        ),
-    ] = None,
-    config_path: ConfigOpt = None,
-    fmt: Annotated[
-        DiffFormat, typer.Option("--format", "-f", help="text, html or json")
-    ] = DiffFormat.text,
-) -> None:
-    """What changed, by CFR paragraph label (moves, word-level detail) and Entity List entry."""
-    from monitor.diff import DiffInputError, diff_loaded, load_path
-
-    try:
-        if doc is None:
-            if old is None or new is None:
-                raise fail("give two files, OLD NEW, or --doc KEY")
-            result = diff_loaded(load_path(old), load_path(new))
-        else:
-            if old is not None or new is not None:
-                raise fail("give two files, OLD NEW, or --doc KEY, not both")
-            result = diff_loaded(*_stored_versions(doc, config_path))
-    except DiffInputError as exc:
-        raise fail(str(exc)) from None
-    if fmt is DiffFormat.json:
-        sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
-    elif fmt is DiffFormat.html:
-        sys.stdout.write(result.render_html())
-    else:
-        sys.stdout.write(result.render_text())
-
-
-def _stored_versions(doc: str, config_path: Path | None) -> list[Any]:
-    """The two latest stored versions of a document (`monitor diff --doc`), loaded."""
-    from sqlalchemy import create_engine, select
-    from sqlalchemy.exc import SQLAlchemyError
-    from sqlalchemy.orm import Session
-
-    from monitor.diff import load_document
-    from monitor.document import Document
-    from monitor.store import DocumentRow, document_versions
-
-    url = _config(config_path).database_url
-    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
-    if path is not None and not path.startswith(":memory:") and not Path(path).exists():
-        raise fail(f"unknown document key {doc!r}: the store is empty (run monitor check)")
-    engine = create_engine(url)  # read only: no migration, no pragma that writes
-    try:
-        with Session(engine) as session:
-            row = session.scalar(select(DocumentRow).where(DocumentRow.key == doc))
-            if row is None:  # "15 CFR 744.23" for "ecfr:15 CFR 744.23", when unique
-                same = select(DocumentRow).where(DocumentRow.document_number == doc)
-                found = list(session.scalars(same.limit(2)))
-                row = found[0] if len(found) == 1 else None
-            if row is None:
-                raise fail(
-                    f"unknown document key {doc!r} (keys look like "
-                    "'ecfr:15 CFR 744.23' or 'fr:2024-25445')"
-                )
-            versions = document_versions(session, row.id)[-2:]
-            key = row.key
-    except SQLAlchemyError as exc:
-        first = " ".join(str(exc).split("\n")[0].split())
-        raise fail(f"cannot read the store: {first}") from None
-    finally:
-        engine.dispose()
-    if len(versions) < 2:
-        raise fail(f"{key}: only one stored version; nothing to compare yet")
-    return [
-        load_document(Document.model_validate(v.data), f"{key} (seen {_when(v.seen_at)})")
-        for v in versions
-    ]
+@app.command(
+    "diff",
+    help=diff_cli.HELP,
+    add_help_option=False,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def diff_cmd(ctx: typer.Context) -> None:
+    # `monitor diff` runs from monitor/__main__.py without typer; this entry lists it in
+    # `monitor --help` and runs it with the same arguments when the app is called
+    raise typer.Exit(diff_cli.run(ctx.args))
 
 
 def _exec_celery(config_path: Path | None, args: list[str]) -> None:

@@ -480,6 +480,42 @@ def test_cli_diff_on_files(tmp_path: Path) -> None:
     assert "version <del>1</del><ins>2</ins>." in html.stdout
 
 
+def test_cli_diff_starts_without_typer_and_the_heavy_libraries(tmp_path: Path) -> None:
+    """`monitor diff` is run before typer (and the pydantic it imports) is loaded, and
+    loads neither the store, the alerting stack nor Jinja2 for a text diff."""
+    env = {**os.environ, "MONITOR_CONFIG": str(tmp_path / "none.yaml")}
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "monitor", "diff", str(RULE), str(RULE)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
+    assert "monitor.diff" in imported and "lxml.etree" in imported
+    heavy = {"typer", "click", "pydantic", "rich", "jinja2", "sqlalchemy", "celery", "yaml"}
+    assert heavy.isdisjoint({name.split(".")[0] for name in imported})
+
+
+def test_cli_diff_help_and_the_typer_entry(tmp_path: Path) -> None:
+    """`monitor --help` lists diff; `monitor diff --help` shows its options; the typer
+    app runs it with the same arguments and output as the lean entry."""
+    env = {**os.environ, "COLUMNS": "200"}
+    listing = subprocess.run([sys.executable, "-m", "monitor", "--help"], env=env,
+                             capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert listing.returncode == 0 and "What changed, by CFR paragraph label" in listing.stdout
+    usage = run_monitor("--help", cwd=tmp_path)
+    assert usage.returncode == 0 and usage.stdout.startswith("usage: monitor diff")
+    assert "--format" in usage.stdout and "--doc" in usage.stdout
+
+    from typer.testing import CliRunner
+
+    from monitor.cli import app
+
+    lean = run_monitor(str(ECFR_V1), str(ECFR_V2), "-f", "json", cwd=tmp_path)
+    typer_run = CliRunner().invoke(app, ["diff", str(ECFR_V1), str(ECFR_V2), "-f", "json"])
+    assert typer_run.exit_code == 0 and typer_run.stdout == lean.stdout
+    assert CliRunner().invoke(app, ["diff", "--format", "xml"]).exit_code == 2
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
