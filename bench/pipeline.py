@@ -9,7 +9,8 @@ alert goes at once, in its own email (no digest, no grouping).
 
 1. backlog, in-process: `monitor.pipeline.check` on a fresh store, timed;
 2. backlog, Celery: a private redis-server, one worker with 2 prefork processes on
-   another store; one `poll_source` finds all N documents (pages of 1,000);
+   another store; one `poll_source` finds all N documents (pages of 1,000) and
+   queues one `process_document` task per document;
 3. feed, Celery: the same worker and a real `monitor beat` polling a second source
    every second; each poll is answered with the next `--per-poll` documents (a day
    of the whole Federal Register is about 100 to 200), as a live source would.
@@ -239,6 +240,12 @@ def count_alerts(db: store.Store, prefix: str) -> int:
         return s.scalar(query)
 
 
+def pending(db: store.Store) -> list[int]:
+    """Documents stored whose `process_document` task has not run yet."""
+    with db.session() as s:
+        return store.pending_documents(s)
+
+
 def percentile(values: list[float], q: int) -> float:
     if not values:
         return float("nan")
@@ -321,6 +328,8 @@ def celery(n: int, per_poll: int, smtp_port: int, smtp_log: Path, folder: Path, 
             timeout=timeout
         )
         assert not result["errors"] and result["fetched"] == n, result
+        # each document is a process_document task: its alerts exist once it has run
+        wait_for(lambda: not pending(db), "the backlog's documents processed", timeout)
         expected = count_alerts(db, "BENCH")
         wait_for(lambda: len(accepted(smtp_log, to)) >= expected, "the backlog's emails", timeout)
         backlog_latency = latencies(backlog_state, smtp_log, to, "BENCH")
@@ -333,6 +342,8 @@ def celery(n: int, per_poll: int, smtp_port: int, smtp_log: Path, folder: Path, 
         def fed() -> bool:  # all released, a poll after that (so the last one ended), all sent
             state = server_state(feed_state)
             if state["released"] < n or state["after_end"] < 1:
+                return False
+            if pending(db):
                 return False
             feed_emails = sum(1 for k in accepted(smtp_log, to) if k.startswith("FEED-"))
             return feed_emails >= count_alerts(db, "FEED")

@@ -2,9 +2,10 @@
 
 `monitor check` calls them in-process; the Celery tasks wrap the same
 functions. Each step is safe to repeat: documents are keyed by number and
-content hash, events by a unique dedup key, alerts by (event, channel), and an
-alert row is committed before delivery is tried (the outbox), so a crash
-leaves it pending rather than lost or sent twice.
+content hash, events by a unique dedup key, alerts by (event, channel). A
+document is committed pending before its events are recorded, and an alert row
+before delivery is tried (the outbox), so a crash leaves either pending rather
+than lost or sent twice.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class CheckReport:
     failed: int = 0
     pending: int = 0
     held: int = 0  # outbox rows of this run waiting for the weekly digest
+    stored: list[int] = field(default_factory=list)  # documents stored, to be processed
     dry_run: bool = False
 
 
@@ -75,39 +77,66 @@ def event_for(change: store.Change, doc: Document) -> tuple[str, str]:
     return "document_changed", f"changed:{doc.key}:{doc.content_hash()[:16]}"
 
 
+def store_document(
+    session: Session,
+    source: str,
+    doc: Document,
+    *,
+    baseline: bool = False,
+    polled_at: datetime | None = None,
+) -> store.Sighting:
+    """Store a sighting, pending until `process_pending` records its events (a poll's
+    step: once committed, a crash can delay the events but not lose them)."""
+    doc = join_story(session, doc)
+    return store.upsert_document(session, source, doc, baseline=baseline, polled_at=polled_at)
+
+
+def process_pending(session: Session, config: Config, row: store.DocumentRow) -> list[Found]:
+    """Record the events of a stored document's pending change (new, changed, listed,
+    deadline moved), then clear the mark. Safe to repeat: events have unique keys.
+
+    A baseline copy (the first of a whole text) has no events. A rule whose full text
+    lists entities or moves a threshold is one `entity_listed` / `threshold_changed`
+    event, also when its text arrives after an earlier sighting (the public-inspection
+    copy) raised `new_document`.
+    """
+    pending = store.Pending.of(row)
+    if pending is None:
+        return []
+    source, content_hash, doc = row.pending_source, row.content_hash, row.document
+    if doc.collection == "fr":
+        store.replace_deadlines(session, row.id, deadlines.extract(doc))
+    found = [] if pending.baseline else _events(session, config, source, row, pending)
+    store.done_pending(session, row, content_hash)
+    return found
+
+
 def process_document(
     session: Session, config: Config, source: str, doc: Document, *, baseline: bool = False
 ) -> list[Found]:
-    """Store a sighting; record the events it causes (new, changed, listed, deadline moved).
+    """Store a sighting and record its events at once (`monitor check`'s way)."""
+    sighting = store_document(session, source, doc, baseline=baseline)
+    return process_pending(session, config, sighting.row)
 
-    `baseline` stores without events (the first copy of a whole text). A rule whose
-    full text lists entities or moves a threshold is one `entity_listed` /
-    `threshold_changed` event, also when its text arrives after an earlier sighting
-    (the public-inspection copy) raised `new_document`.
-    """
-    sighting = store.upsert_document(session, source, join_story(session, doc))
-    if sighting.change is None:
-        return []
-    row = sighting.row
-    doc = row.document  # everything known, not only this sighting
-    if doc.collection == "fr":
-        store.replace_deadlines(session, row.id, deadlines.extract(doc))
-    if baseline:
-        return []
-    text_changed = sighting.change == "changed" and doc.collection == "ecfr"
-    previous = store.previous_version(session, row.id) if text_changed else None
+
+def _events(
+    session: Session, config: Config, source: str, row: store.DocumentRow, pending: store.Pending
+) -> list[Found]:
+    doc = row.document  # everything known, not only the last sighting
+    text_changed = pending.change == "changed" and doc.collection == "ecfr"
+    previous = store.version_document(session, pending.version) if text_changed else None
     score = score_of(config, doc, previous)
     # a corrected FR document stays document_changed; its listing was reported already
-    fr_correction = sighting.change == "changed" and not text_changed
+    fr_correction = pending.change == "changed" and not text_changed
     structured = None if fr_correction else structured_kind(doc, score)
     if structured is not None:
         key = f"{doc.key}:{doc.content_hash()[:16]}" if text_changed else doc.key
         kind, dedup_key = structured, f"{structured}:{key}"
-    elif sighting.change == "enriched":
+    elif pending.change == "enriched":
         return []
     else:
-        kind, dedup_key = event_for(sighting.change, doc)
-    payload: dict = {"changes": sighting.changes, **structured_payload(doc, score)}
+        kind, dedup_key = event_for(pending.change, doc)
+    payload: dict = {"changes": pending.changes, **structured_payload(doc, score)}
     if previous is not None:
         payload["diff"] = text_diff_payload(previous, doc)
     found = record_event(
@@ -387,6 +416,7 @@ def check(
     with db.session() as session:
         for source in (s for s in sources if s.enabled or only):
             poll_and_store(session, config, source, since, dry_run, report, progress)
+        report.found += process_left(session, config, dry_run)
         report.found += confirm_comment_periods(session, config, report, now)
         report.found += scan_deadlines(session, config, now)
         if dry_run:
@@ -407,13 +437,18 @@ def poll_and_store(
     dry_run: bool,
     report: CheckReport,
     progress: Progress | None = None,
+    *,
+    process: bool = True,
 ) -> None:
-    """Poll one source and store what it found, each document in its own transaction.
+    """Poll one source and store what it found, each document committed pending, then
+    (with `process`, `monitor check`'s way) its events in the next transaction.
 
-    `monitor check` calls it for every source; the `poll_source` task for one.
+    Without `process` (the `poll_source` task) the documents this poll stored are
+    listed in `report.stored`, for a `process_document` task each.
     """
     commit = session.flush if dry_run else session.commit
     state = store.source_row(session, source.name, source.kind)
+    polled_at = store.utcnow()
     try:
         result = poll_source(source, dict(state.cursor or {}), since)
     except Exception as exc:  # one broken source must never stop the others
@@ -428,10 +463,14 @@ def poll_and_store(
     report.notes += result.notes
     total = len(result.documents)
     for i, doc in enumerate(result.documents, 1):
-        report.found += process_document(
-            session, config, source.name, doc, baseline=doc.key in result.baseline
-        )
-        commit()  # one document, its event and its outbox rows together
+        baseline = doc.key in result.baseline
+        sighting = store_document(session, source.name, doc, baseline=baseline, polled_at=polled_at)
+        commit()  # stored, pending: from here a crash delays its events, never loses them
+        if sighting.change is not None and not process:
+            report.stored.append(sighting.row.id)
+        elif sighting.change is not None:
+            report.found += process_pending(session, config, sighting.row)
+            commit()  # its events and their outbox rows together
         if progress:
             progress(source.name, i, total)
     health = store.record_success(session, state, result.cursor, config.health)
@@ -440,18 +479,59 @@ def poll_and_store(
     commit()
 
 
-def poll_one(db: store.Store, config: Config, name: str) -> tuple[CheckReport, list[int]]:
-    """Poll the source `name` and store what is new (as `monitor check -s NAME` does).
+def process_left(session: Session, config: Config, dry_run: bool = False) -> list[Found]:
+    """Process the documents stored but left pending (by a crash, or a lost task)."""
+    commit = session.flush if dry_run else session.commit
+    found = []
+    for document_id in store.pending_documents(session):
+        found += process_pending(session, config, session.get(store.DocumentRow, document_id))
+        commit()
+    return found
 
-    Returns the report and the IDs of the outbox rows this poll wrote, committed:
-    the caller may queue their delivery.
+
+def poll_one(db: store.Store, config: Config, name: str) -> tuple[CheckReport, list[int]]:
+    """Poll the source `name` and store what is new, pending (the `poll_source` task).
+
+    Returns the report (`report.stored`: the documents to process) and the IDs of
+    the outbox rows this poll wrote (source health), committed: the caller may
+    queue their delivery.
     """
     report = CheckReport()
     source = config.source(name)
     with db.session() as session:
-        poll_and_store(session, config, source, None, False, report)
+        poll_and_store(session, config, source, None, False, report, process=False)
         ids = _group_and_commit(session, config, report)
     return report, ids
+
+
+def process_one(db: store.Store, config: Config, document_id: int) -> tuple[list[Found], list[int]]:
+    """Record a stored document's events (the `process_document` task), committed.
+
+    The poll's last document to be processed (none of its source stored by that poll
+    or earlier still pending) then groups the outbox rows written meanwhile, so a
+    poll's burst is one message when it should be; later polls do not hold it back.
+    Returns the events and the messages that grouping made, for the caller to deliver.
+    """
+    with db.session() as session:
+        row = session.get(store.DocumentRow, document_id)
+        source = row.pending_source if row is not None else None
+        if source is None:  # processed already (a redelivered task) or unknown
+            return [], []
+        polled_at = row.pending_since
+        found = process_pending(session, config, row)
+        session.commit()
+        if store.pending_documents(session, source, before=polled_at):
+            return found, []
+        carriers = group_alerts(session, config)
+        session.commit()
+    return found, carriers
+
+
+def stalled_documents(db: store.Store, config: Config, now: datetime | None = None) -> list[int]:
+    """Documents pending for longer than any task runs: their task was lost."""
+    before = (now or store.utcnow()) - timedelta(seconds=config.celery.lock_timeout)
+    with db.session() as session:
+        return store.pending_documents(session, before=before)
 
 
 def deadline_pass(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -99,6 +99,10 @@ class DocumentRow(Base):
     data: Mapped[dict] = mapped_column(JSON)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # stored but its events not yet recorded (see `Pending`); NULL once processed
+    pending: Mapped[dict | None] = mapped_column(JSON)
+    pending_source: Mapped[str | None] = mapped_column(String(100), index=True)
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def document(self) -> Document:
@@ -317,19 +321,29 @@ class Sighting:
     changes: dict[str, list[Any]]  # field -> [before, after] for a "changed" document
 
 
-def upsert_document(session: Session, source: str, doc: Document) -> Sighting:
-    """Store a sighting, merged into what is known about the same document.
+def upsert_document(
+    session: Session,
+    source: str,
+    doc: Document,
+    *,
+    baseline: bool = False,
+    polled_at: datetime | None = None,
+) -> Sighting:
+    """Store a sighting, merged into what is known about the same document, and mark
+    the document pending (its events are recorded by `pipeline.process_pending`).
 
     New: first sighting. Changed: a known field now has another value.
     Enriched: only empty fields were filled (a published copy after the
     public-inspection copy), which keeps a version but is no event.
+    `baseline`: the first copy of a whole text, stored without events. `polled_at`:
+    when the poll that saw it began, its `pending_since` (one for all its documents).
     """
     row = session.scalar(select(DocumentRow).where(DocumentRow.key == doc.key))
     now = utcnow()
     if row is None:
         row = DocumentRow(key=doc.key, document_number=doc.document_number, source=source,
                           first_seen_at=now)  # fmt: skip
-        merged, change, changes = doc, "new", {}
+        merged, change, changes, version = doc, "new", {}, None
         session.add(row)
     else:
         before = row.document
@@ -340,15 +354,85 @@ def upsert_document(session: Session, source: str, doc: Document) -> Sighting:
         old, new = before.model_dump(mode="json"), merged.model_dump(mode="json")
         changes = {f: _change(old[f], new[f]) for f in fields}
         change = "changed" if fields else "enriched"
+        version = session.scalar(
+            select(func.max(DocumentVersionRow.id)).where(DocumentVersionRow.document_id == row.id)
+        )
     digest = merged.content_hash()
     data = merged.model_dump(mode="json")
     row.content_hash, row.data, row.title, row.doc_type = digest, data, merged.title, merged.type
     row.publication_date, row.last_seen_at = _iso(merged.publication_date), now
+    _mark_pending(row, Pending(change, changes, baseline, version), source, polled_at or now)
     session.flush()
     session.add(DocumentVersionRow(
         document_id=row.id, content_hash=digest, source=source, data=data, seen_at=now
     ))  # fmt: skip
     return Sighting(row, change, changes)
+
+
+@dataclass
+class Pending:
+    """A stored change whose events are not recorded yet: what changed since the
+    document was last processed, and the version it read before (None: new)."""
+
+    change: Change
+    changes: dict[str, Any]
+    baseline: bool
+    version: int | None
+
+    @classmethod
+    def of(cls, row: DocumentRow) -> Pending | None:
+        return cls(**row.pending) if row.pending else None
+
+
+def _mark_pending(row: DocumentRow, sighting: Pending, source: str, now: datetime) -> None:
+    """Merge a sighting into what is pending: a document seen twice before it was
+    processed is one change, from the version processed last to the newest (a baseline
+    copy counts as processed: what follows it is a change against it)."""
+    earlier = Pending.of(row)
+    if earlier is not None and not earlier.baseline:
+        rank = ("enriched", "changed", "new")
+        change = max(earlier.change, sighting.change, key=rank.index)
+        changes = {**sighting.changes, **earlier.changes}
+        for name in set(earlier.changes) & set(sighting.changes):
+            first, last = earlier.changes[name], sighting.changes[name]
+            both_pairs = isinstance(first, list) and isinstance(last, list)
+            changes[name] = [first[0], last[1]] if both_pairs else last
+        sighting = Pending(change, changes, False, earlier.version)
+    row.pending = asdict(sighting)
+    row.pending_source = source
+    row.pending_since = row.pending_since or now
+
+
+def done_pending(session: Session, row: DocumentRow, content_hash: str) -> bool:
+    """Clear the pending mark of a document processed as it read with `content_hash`;
+    False (the mark kept) if a poll stored a newer copy meanwhile: that one is processed
+    next."""
+    done = session.execute(
+        update(DocumentRow)
+        .where(DocumentRow.id == row.id, DocumentRow.content_hash == content_hash)
+        .values(pending=None, pending_source=None, pending_since=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(row)
+    return done.rowcount == 1
+
+
+def pending_documents(
+    session: Session, source: str | None = None, before: datetime | None = None
+) -> list[int]:
+    """Documents stored but not processed (of one source; pending since `before` or
+    earlier)."""
+    query = select(DocumentRow.id).where(DocumentRow.pending_source.is_not(None))
+    if source is not None:
+        query = query.where(DocumentRow.pending_source == source)
+    if before is not None:
+        query = query.where(DocumentRow.pending_since <= before)
+    return list(session.scalars(query.order_by(DocumentRow.id)))
+
+
+def version_document(session: Session, version_id: int) -> Document:
+    """The document as one stored version of it read."""
+    return Document.model_validate(session.get(DocumentVersionRow, version_id).data)
 
 
 MAX_INLINE = 500  # longer texts (a CFR section) are kept in an event as a diff
@@ -463,12 +547,6 @@ def recent_documents(session: Session, collection: str, since: str) -> list[Docu
 def document_versions(session: Session, document_id: int) -> list[DocumentVersionRow]:
     query = select(DocumentVersionRow).where(DocumentVersionRow.document_id == document_id)
     return list(session.scalars(query.order_by(DocumentVersionRow.id)))
-
-
-def previous_version(session: Session, document_id: int) -> Document:
-    """The version before the newest one (the document as it read before this change)."""
-    versions = document_versions(session, document_id)
-    return Document.model_validate(versions[-2].data)
 
 
 # --- events and alerts ----------------------------------------------------------------

@@ -12,6 +12,11 @@ The tasks hold no logic of their own: each calls the pipeline function that
   unacknowledged task after `visibility_timeout`, longer than any task may run.
 - Nothing twice: a redelivered task finds the store's unique keys (documents,
   events, one outbox row per event and channel) and a row already sent.
+- Stored before processed: a poll commits each document it stores with a pending
+  mark, then queues one `process_document` task per document; the mark is cleared
+  with the document's events. A document whose task was lost (a crash between the
+  commit and the queue) is picked up by `deliver_due` once it has waited longer than
+  any task runs.
 - The outbox: alert rows are committed before `deliver_alert` is queued; a row
   whose task was lost is picked up by `deliver_due`, which beat runs every minute.
 """
@@ -321,16 +326,33 @@ def held(rt: Runtime, name: str) -> Iterator[bool]:
 
 @app.task(name=f"{TASKS}.poll_source")
 def poll_source(name: str) -> dict[str, Any]:
-    """Poll one source and store what it found; then queue the delivery of its new alerts."""
+    """Poll one source and store what it found; then queue a `process_document` task
+    for each document it stored (committed first: a lost message leaves it pending)."""
     rt = runtime()
     with held(rt, f"poll:{name}") as taken:
         if not taken:
             return {"source": name, "skipped": "a poll of this source is running"}
         report, alert_ids = pipeline.poll_one(rt.db, rt.config, name)
-    for alert_id in alert_ids:  # committed first: a lost message leaves a pending row
+    for document_id in report.stored:
+        process_document.delay(document_id)
+    for alert_id in alert_ids:
         deliver_alert.delay(alert_id)
-    return {"source": name, "fetched": report.fetched.get(name, 0), "found": len(report.found),
+    return {"source": name, "fetched": report.fetched.get(name, 0), "stored": report.stored,
             "errors": report.errors, "alerts": alert_ids}  # fmt: skip
+
+
+@app.task(name=f"{TASKS}.process_document")
+def process_document(document_id: int) -> dict[str, Any]:
+    """Score a stored document and record its events; the last one of a poll groups
+    the poll's alerts and queues their delivery."""
+    rt = runtime()
+    with held(rt, f"document:{document_id}") as taken:
+        if not taken:
+            return {"document": document_id, "skipped": "being processed"}
+        found, alert_ids = pipeline.process_one(rt.db, rt.config, document_id)
+    for alert_id in alert_ids:
+        deliver_alert.delay(alert_id)
+    return {"document": document_id, "events": [f.event_id for f in found], "alerts": alert_ids}
 
 
 @app.task(bind=True, name=f"{TASKS}.deliver_alert", max_retries=None)
@@ -348,8 +370,11 @@ def deliver_alert(self: Any, alert_id: int) -> dict[str, Any]:
 
 @app.task(name=f"{TASKS}.deliver_due")
 def deliver_due() -> list[int]:
-    """Queue the delivery of every pending alert that is due (the outbox's backstop)."""
+    """The backstop, every minute: queue the processing of documents whose task was
+    lost, and the delivery of every pending alert that is due."""
     rt = runtime()
+    for document_id in pipeline.stalled_documents(rt.db, rt.config):
+        process_document.delay(document_id)
     ids = pipeline.due_alert_ids(rt.db, rt.config)
     for alert_id in ids:
         deliver_alert.delay(alert_id)

@@ -116,6 +116,25 @@ def test_changed_document_is_one_new_version_and_one_event(demo_config, recorded
     assert versions[-1].data["abstract"].endswith("Corrected text.")
 
 
+def test_check_records_the_events_of_documents_a_crash_left_stored_but_pending(
+    demo_config, write_config, tmp_path
+):
+    """A poll that stored its documents and died before their events (its storing step
+    alone, as the `poll_source` task runs it): the next `monitor check` records them."""
+    from monitor.pipeline import poll_one
+
+    config = load_config(demo_config())
+    report, _ = poll_one(store.open_store(config.database_url), config, "fr")
+    assert len(report.stored) == report.fetched["fr"] > 1000
+    assert counts(config)["events"] == 0
+    later = check(config)
+    assert later.errors == {}
+    assert len(later.found) == len(report.stored) and later.sent >= 3  # as a first check
+    with store.open_store(config.database_url).session() as s:
+        assert store.pending_documents(s) == []
+    assert check(config).found == []
+
+
 def test_dry_run_stores_and_sends_nothing(demo_config, tmp_path):
     config = load_config(demo_config())
     dry = check(config, dry_run=True)

@@ -243,3 +243,33 @@ def test_ecfr_ccl_change_reclassifies_chips_against_the_previous_text(rule_confi
         edited = new.model_copy(update={"text": new.text.replace("placeholder", "test")})
         (again,) = process_document(session, config, "ecfr", edited)
     assert again.kind == "rule_text_changed"
+
+
+def test_ecfr_text_stored_twice_before_processing_is_one_change_from_the_processed_text(
+    rule_config,
+):
+    """Two polls store two new texts before either is processed (a backlog of tasks):
+    one event, judged against the text processed last, not the one in between."""
+    from monitor.pipeline import process_pending, store_document
+
+    config = load_config(rule_config())
+    db = store.open_store(config.database_url)
+    old = Document(collection="ecfr", document_number="15 CFR 774 Supp. 1", title="Supp. 1",
+                   text=CCL_TEXT.format(tpp=4800), version_date=date(2099, 1, 1))  # fmt: skip
+    middle = old.model_copy(update={"text": CCL_TEXT.format(tpp=4400)})
+    new = old.model_copy(update={"text": CCL_TEXT.format(tpp=4000)})
+    with db.session() as session:
+        assert process_document(session, config, "ecfr", old, baseline=True) == []
+        store_document(session, "ecfr", middle)
+        row = store_document(session, "ecfr", new).row
+        (found,) = process_pending(session, config, row)
+        assert process_pending(session, config, row) == []  # processed: the mark is gone
+        session.commit()
+    assert found.kind == "threshold_changed"
+    (moved,) = [r.detail for r in found.score.reasons if r.component == "threshold"]
+    assert moved.startswith("Probe Accelerator 4400: not 3A090 -> 3A090.a (TPP 4400 >= 4000")
+    (event,) = events(config)
+    assert (
+        "4800" in event.payload["diff"]["unified"]
+        and "4400" not in event.payload["diff"]["unified"]
+    )

@@ -165,3 +165,40 @@ def test_postgresql_runs_the_migrations_and_the_pipeline(postgres_url, tmp_path,
         assert len(s.scalars(select(store.DocumentRow)).all()) == 2
         deadlines = [d.due_on for d, _ in store.open_deadlines(s)]
     assert "2024-03-04" in deadlines  # read from the DATES paragraph of 2023-27019
+
+
+def test_a_stored_document_is_pending_until_processed_and_a_newer_copy_keeps_it(tmp_path):
+    """Storing marks a document pending; clearing the mark after processing the copy
+    read at hash H fails once a newer copy was stored meanwhile (that one is next)."""
+    db = store.open_store(f"sqlite:///{tmp_path / 'p.db'}")
+    first = Document(document_number="2099-00001", title="Entity List additions")
+    with db.session() as s:
+        row = store.upsert_document(s, "pi", first).row
+        s.commit()
+        assert store.pending_documents(s) == [row.id]
+        assert store.Pending.of(row) == store.Pending("new", {}, False, None)
+        read = row.content_hash  # a process_document task read this copy ...
+        corrected = first.model_copy(update={"title": "Entity List additions; correction"})
+        store.upsert_document(s, "fr", corrected)  # ... and a poll stored a newer one
+        s.commit()
+        assert not store.done_pending(s, row, read)
+        assert store.pending_documents(s, "fr") == [row.id]
+        # not processed yet: still the first sighting's change, now with the newer copy
+        assert store.Pending.of(row).change == "new"
+        assert store.done_pending(s, row, row.content_hash)
+        s.commit()
+        assert store.pending_documents(s) == [] and store.Pending.of(row) is None
+
+
+def test_two_changes_before_processing_are_one_change_from_the_processed_copy(tmp_path):
+    db = store.open_store(f"sqlite:///{tmp_path / 'p.db'}")
+    v1 = Document(document_number="2099-00001", title="one", abstract="a")
+    with db.session() as s:
+        row = store.upsert_document(s, "fr", v1).row
+        assert store.done_pending(s, row, row.content_hash)  # processed
+        (processed,) = store.document_versions(s, row.id)
+        store.upsert_document(s, "fr", v1.model_copy(update={"title": "two"}))
+        store.upsert_document(s, "fr", v1.model_copy(update={"title": "three", "abstract": "b"}))
+        pending = store.Pending.of(row)
+    assert pending.change == "changed" and pending.version == processed.id
+    assert pending.changes == {"title": ["one", "three"], "abstract": ["a", "b"]}

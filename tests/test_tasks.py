@@ -73,7 +73,10 @@ def setup(tmp_path: Path, write_config, redis_server, monkeypatch):
     folder = write_page(tmp_path / "recorded", RELEVANT, *UNRELATED)
     monkeypatch.setenv("MONITOR_BROKER_URL", redis_server.url)
 
-    def make(smtp_port: int, backoff: float = 60, every_minutes: float = 60) -> Path:
+    def make(
+        smtp_port: int, backoff: float = 60, every_minutes: float = 60, *, severity: str = "medium",
+        threshold: int = 50, group_above: int = 10,
+    ) -> Path:  # fmt: skip
         return write_config(
             f"""
             data_dir: state
@@ -91,8 +94,12 @@ def setup(tmp_path: Path, write_config, redis_server, monkeypatch):
             channels:
               - name: mail
                 url: mailto://127.0.0.1:{smtp_port}?to=analyst@example.com&from=rm@example.com&mode=insecure
-                min_severity: medium
+                min_severity: {severity}
+                immediate: {severity}
+            scoring:
+              threshold: {threshold}
             alerting:
+              group_above: {group_above}
               retry_backoff: {backoff}
               max_attempts: 5
             celery:
@@ -124,6 +131,12 @@ def count(db: store.Store, table) -> int:
         return s.scalar(select(func.count()).select_from(table))
 
 
+def pending(db: store.Store) -> list[int]:
+    """Documents stored whose events are not recorded yet."""
+    with db.session() as s:
+        return store.pending_documents(s)
+
+
 @pytest.fixture
 def smtp():
     servers = []
@@ -149,8 +162,10 @@ def test_poll_task_end_to_end_one_email(setup, smtp, celery_worker):
     celery_worker(path, [str(MONITOR), "worker", "--config", str(path), "--concurrency", "2"])
 
     result = client.send_task("monitor.tasks.poll_source", args=["fr"]).get(timeout=DEADLINE)
-    assert result["errors"] == {} and result["found"] == n and len(result["alerts"]) == 1
+    assert result["errors"] == {} and len(result["stored"]) == n
     wait_for(lambda: [a.status for a in alerts(db)] == ["sent"], "the alert marked sent")
+    assert count(db, store.EventRow) == n  # each stored document processed by its own task
+    assert pending(db) == []
     assert len(inbox.messages) == 1
     message = inbox.messages[0]
     assert message.rcpt_tos == ["analyst@example.com"]
@@ -187,13 +202,72 @@ def test_same_poll_delivered_twice_one_event_one_alert_one_email(setup, smtp, ce
     first, second = (client.send_task("monitor.tasks.poll_source", args=["fr"]) for _ in "12")
     results = [first.get(timeout=DEADLINE), second.get(timeout=DEADLINE)]
     # together or one after the other: one of them stored the documents, the other nothing
-    assert sorted(r.get("found", 0) for r in results) == [0, n]
+    assert sorted(len(r.get("stored", [])) for r in results) == [0, n]
     wait_for(lambda: [a.status for a in alerts(db)] == ["sent"], "the alert marked sent")
     again = client.send_task("monitor.tasks.poll_source", args=["fr"]).get(timeout=DEADLINE)
-    assert again["found"] == 0 and again["alerts"] == []
+    assert again["stored"] == [] and again["alerts"] == []
     assert count(db, store.EventRow) == n  # one event per document
     assert len(alerts(db)) == 1
     assert len(inbox.messages) == 1
+
+
+def test_a_polls_documents_go_to_two_workers_and_their_alerts_are_one_message(
+    setup, smtp, celery_worker
+):
+    """Every record alerts (threshold 0): each document is processed by its own task on
+    two worker processes, and the poll's burst (more than `group_above`) is one email."""
+    make, n = setup
+    port = free_port()
+    inbox = smtp(port)
+    path = make(port, severity="info", threshold=0, group_above=3)
+    client, db = client_and_store(path)
+    worker = celery_worker(
+        path, [str(MONITOR), "worker", "--config", str(path), "--concurrency", "2"]
+    )
+
+    result = client.send_task("monitor.tasks.poll_source", args=["fr"]).get(timeout=DEADLINE)
+    assert len(result["stored"]) == n
+    wait_for(lambda: inbox.messages, "the grouped email")
+    wait_for(lambda: all(a.status == "sent" for a in alerts(db)), "every row marked sent")
+    processed = re.findall(
+        r"monitor\.tasks\.process_document\[[^\]]+\] succeeded", worker.log.read_text()
+    )
+    assert len(processed) == n
+    assert len(alerts(db)) == n and len({a.carrier_id for a in alerts(db)}) == 1
+    assert len(inbox.messages) == 1
+    body = inbox.messages[0].content.decode()
+    assert RELEVANT in body and UNRELATED[-1] in body
+
+
+def test_documents_a_poll_stored_but_never_queued_are_processed_once(setup, smtp, celery_worker):
+    """The state a poll leaves when it dies between committing what it stored and
+    queuing the `process_document` tasks (its step run alone, here in the test's
+    process): the backstop finds the documents pending past `lock_timeout`, and their
+    events and one email follow, once; the same task delivered again changes nothing."""
+    from monitor import pipeline
+
+    make, n = setup
+    port = free_port()
+    inbox = smtp(port)
+    path = make(port)
+    client, db = client_and_store(path)
+    report, _ = pipeline.poll_one(db, load_config(path), "fr")
+    assert len(report.stored) == n and len(pending(db)) == n
+    assert count(db, store.EventRow) == 0
+    celery_worker(path)
+
+    def backstop() -> bool:
+        client.send_task("monitor.tasks.deliver_due").get(timeout=DEADLINE)
+        return count(db, store.EventRow) == n
+
+    wait_for(backstop, "the backstop processing the stalled documents")
+    wait_for(lambda: [a.status for a in alerts(db)] == ["sent"], "the alert marked sent")
+    assert pending(db) == []
+    twice = [client.send_task("monitor.tasks.process_document", args=[i]) for i in report.stored]
+    assert all(t.get(timeout=DEADLINE)["events"] == [] for t in twice)
+    assert client.send_task("monitor.tasks.deliver_due").get(timeout=DEADLINE) == []
+    assert count(db, store.EventRow) == n
+    assert len(alerts(db)) == 1 and len(inbox.messages) == 1
 
 
 def test_smtp_down_alert_pending_then_delivered_once(setup, smtp, celery_worker):
@@ -204,7 +278,7 @@ def test_smtp_down_alert_pending_then_delivered_once(setup, smtp, celery_worker)
     celery_worker(path)
 
     client.send_task("monitor.tasks.poll_source", args=["fr"]).get(timeout=DEADLINE)
-    wait_for(lambda: alerts(db)[0].attempts >= 1, "a failed delivery attempt")
+    wait_for(lambda: [a.attempts for a in alerts(db)] == [1], "a failed delivery attempt")
     alert = alerts(db)[0]
     assert alert.status == "pending" and alert.last_error
 
