@@ -537,8 +537,19 @@ def _send_digest(config: Any, templates: Any, db: Any) -> list[dict[str, Any]]:
     return deliveries
 
 
+# the headings a names file's columns go by, preferred first (a CRM or ERP export
+# rarely says plain "name"); a first row with none of them is data
+HEADINGS = {
+    "name": ("name", "customer name", "company name", "legal name", "entity name",
+             "party name", "customer", "company", "entity", "party", "consignee", "end user"),
+    "country": ("country", "country code", "country name", "iso country", "nation"),
+    "address": ("address", "addresses", "street address", "full address"),
+}  # fmt: skip
+
+
 def _screen_rows(path: Path) -> list[tuple[str, str | None, str | None]]:
-    """(name, country, address) rows of a CSV: a `name` column, else the first one."""
+    """(name, country, address) rows of a CSV: columns by heading (`HEADINGS`), else
+    names in the first column."""
     import csv
     import io
 
@@ -552,10 +563,13 @@ def _screen_rows(path: Path) -> list[tuple[str, str | None, str | None]]:
         rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
     except csv.Error as exc:
         raise fail(f"{path}: not valid CSV ({exc})") from None
-    header = [c.strip().casefold() for c in rows[0]] if rows else []
-    cols = {"name": 0, "country": None, "address": None}
-    if {"name", "country", "address"} & set(header):
-        cols.update({k: header.index(k) for k in cols if k in header})
+    header = [" ".join(c.casefold().replace("_", " ").replace("-", " ").split())
+              for c in rows[0]] if rows else []  # fmt: skip
+    cols: dict[str, int | None] = {"name": 0, "country": None, "address": None}
+    found = {k: next((header.index(h) for h in names if h in header), None)
+             for k, names in HEADINGS.items()}  # fmt: skip
+    if any(i is not None for i in found.values()):
+        cols.update({k: i for k, i in found.items() if i is not None})
         rows = rows[1:]
 
     def cell(row: list[str], key: str) -> str | None:
@@ -575,7 +589,11 @@ def screen_cmd(
     fmt: FormatOpt = Format.table,
     names_file: Annotated[
         Path | None,
-        typer.Option("--file", help="CSV of names: a `name` column (else the first), `country`"),
+        typer.Option(
+            "--file",
+            help="CSV of names: a `name` (or `customer`, `company`...) column, else the"
+            " first; `country`, `address`",
+        ),
     ] = None,
     country: Annotated[
         str | None, typer.Option(help="the name's country (ISO code or name), to corroborate")

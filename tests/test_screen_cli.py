@@ -93,6 +93,26 @@ def test_file_without_header_uses_the_first_column(tmp_path):
     assert [row["matches"][0]["customer_id"] for row in data] == ["biren", "sophgo"]
 
 
+def test_file_from_an_export_finds_its_columns_by_heading(tmp_path):
+    """A CRM export's headings ("Customer Name", "Country_Code"): the heading row is not
+    screened as a name, and the country column corroborates."""
+    names = tmp_path / "names.csv"
+    names.write_text(
+        "Account ID,Customer Name,Country_Code\n"
+        "A-17,Moore Threadworks Textiles Ltd.,GB\n"
+        "A-18,Sophgo Technologies Pte. Ltd.,SG\n",
+        encoding="utf-8",
+    )
+    result = run_screen("--portfolio", str(PORTFOLIO), "-f", "json", "--file", str(names))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [row["query"] for row in data] == [
+        "Moore Threadworks Textiles Ltd.",
+        "Sophgo Technologies Pte. Ltd.",
+    ]
+    assert "+5 country GB is the customer's" in data[0]["matches"][0]["reasons"]
+
+
 def test_table_output(tmp_path):
     names = tmp_path / "names.csv"
     names.write_text("name\nZhipu AI\nBitmain Technologies\n", encoding="utf-8")
