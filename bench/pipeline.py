@@ -28,6 +28,7 @@ than 95% of N over the rate; the bench prints that bound too.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import email
 import email.policy
 import json
@@ -166,12 +167,25 @@ def accepted(log: Path, to: str) -> dict[str, float]:
     return first
 
 
-def write_config(folder: Path, sources: str, smtp_port: int, to: str) -> Path:
+def new_database(server: str | None, name: str) -> str:
+    """The store's URL: SQLite under the run's folder (None), else a new database of
+    that name on the PostgreSQL server."""
+    if server is None:
+        return ""
+    import psycopg
+
+    with psycopg.connect(server.replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"store_url: {server.rsplit('/', 1)[0]}/{name}"
+
+
+def write_config(folder: Path, sources: str, smtp_port: int, to: str, server: str | None) -> Path:
     folder.mkdir(parents=True)
     path = folder / "monitor.yaml"
     path.write_text(
         f"""
 data_dir: {folder / "state"}
+{new_database(server, folder.name)}
 sources:
 {sources}
 portfolio:
@@ -273,10 +287,10 @@ def figures(n: int, seconds: float, latency: list[float]) -> dict:
             "p95": percentile(latency, 95)}  # fmt: skip
 
 
-def in_process(n: int, smtp_port: int, smtp_log: Path, folder: Path) -> dict:
+def in_process(n: int, smtp_port: int, smtp_log: Path, folder: Path, server: str | None) -> dict:
     api, state, child = start_server(n, "BENCH", None)
     to = f"{folder.name}@example.com"
-    config = load_config(write_config(folder, source("fr", api, 60), smtp_port, to))
+    config = load_config(write_config(folder, source("fr", api, 60), smtp_port, to, server))
     try:
         began = time.perf_counter()
         report = pipeline.check(config)
@@ -301,7 +315,10 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
-def celery(n: int, per_poll: int, smtp_port: int, smtp_log: Path, folder: Path, timeout: float):
+def celery(
+    n: int, per_poll: int, smtp_port: int, smtp_log: Path, folder: Path, timeout: float,
+    processes: int, server: str | None,
+):  # fmt: skip
     """The backlog, then the feed, through one worker (2 processes); beat for the feed."""
     from monitor.tasks import make_app
 
@@ -309,14 +326,15 @@ def celery(n: int, per_poll: int, smtp_port: int, smtp_log: Path, folder: Path, 
     feed_api, feed_state, feed_server = start_server(n, "FEED", per_poll)
     to = f"{folder.name}@example.com"
     sources = source("backlog", backlog_api, 1440) + source("feed", feed_api, 1 / 60)
-    path = write_config(folder, sources, smtp_port, to)
+    path = write_config(folder, sources, smtp_port, to, server)
     config = load_config(path)
     db = store.open_store(config.database_url)  # migrated before the workers start
     client = make_app(config)
     log = folder / "worker.log"
     worker = spawn([sys.executable, "-m", "celery", "-A", "monitor.tasks", "worker", "-P",
-                    "prefork", "-c", "2", "--without-mingle", "--without-gossip", "-l", "WARNING",
-                    "-n", f"bench-{os.getpid()}@localhost"], path, log)  # fmt: skip
+                    "prefork", "-c", str(processes), "--without-mingle", "--without-gossip",
+                    "-l", "WARNING", "-n", f"bench-{os.getpid()}@localhost"],
+                   path, log)  # fmt: skip
     beat = None
     try:
         ping = client.control.ping
@@ -370,6 +388,13 @@ def main() -> None:
     parser.add_argument("--per-poll", type=int, default=100, help="documents a feed poll finds")
     parser.add_argument("--runs", type=int, default=3, help="the figures are their medians")
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--processes", type=int, default=2, help="worker processes (-c)")
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="postgresql: a throw-away server on loopback (Debian's package)",
+    )
     args = parser.parse_args()
     binary = shutil.which("redis-server")
     if binary is None:
@@ -377,13 +402,22 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="regmonitor-bench-"))
     port = free_port()
     os.environ["MONITOR_BROKER_URL"] = f"redis://127.0.0.1:{port}/0"  # before monitor.tasks
-    server = subprocess.Popen(
+    broker = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )  # fmt: skip
     smtp_log, ready = folder / "smtp.jsonl", CHILDREN.Queue()
     smtp_args = (smtp_log, free_port(), ready)
     CHILDREN.Process(target=serve_smtp, args=smtp_args, daemon=True).start()
+    stack = contextlib.ExitStack()
+    server = None
+    if args.store == "postgresql":
+        sys.path.insert(0, str(ROOT))  # the tests' throw-away server
+        from tests.pg import postgres_server
+
+        server = stack.enter_context(postgres_server())
+        if server is None:
+            raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
     loads = [os.getloadavg()[0]]
     local, backlog, feed = [], [], []
     try:
@@ -398,10 +432,12 @@ def main() -> None:
 
         wait_for(up, "redis-server", 20)
         for run in range(1, args.runs + 1):
-            local.append(in_process(args.docs, smtp_port, smtp_log, folder / f"inprocess{run}"))
+            local.append(in_process(args.docs, smtp_port, smtp_log, folder / f"inprocess{run}",
+                                    server))  # fmt: skip
             client.flushall()
             b, f, locked = celery(args.docs, args.per_poll, smtp_port, smtp_log,
-                                  folder / f"celery{run}", args.timeout)  # fmt: skip
+                                  folder / f"celery{run}", args.timeout,
+                                  args.processes, server)  # fmt: skip
             b["ratio"] = b["rate"] / local[-1]["rate"]
             backlog.append(b)
             feed.append(f)
@@ -413,9 +449,11 @@ def main() -> None:
                   f"alerts; {locked} 'database is locked' in the worker log; load {loads[-1]:.2f}",
                   flush=True)  # fmt: skip
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-    print(f"medians of {args.runs} runs, {args.docs} documents, worker prefork -c 2, SQLite:")
+        broker.terminate()
+        broker.wait(timeout=10)
+        stack.close()
+    print(f"medians of {args.runs} runs, {args.docs} documents, worker prefork "
+          f"-c {args.processes}, {args.store}:")  # fmt: skip
     for name, runs in (("in-process", local), ("celery", backlog)):
         print(f"  backlog, {name:<10} {median_of(runs, 'rate'):7.1f} docs/s; latency p50 "
               f"{median_of(runs, 'p50'):6.2f} s, p95 {median_of(runs, 'p95'):6.2f} s")  # fmt: skip

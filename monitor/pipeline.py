@@ -438,17 +438,17 @@ def poll_and_store(
     report: CheckReport,
     progress: Progress | None = None,
     *,
-    process: bool = True,
+    on_stored: Callable[[int], None] | None = None,
+    polled_at: datetime | None = None,
 ) -> None:
     """Poll one source and store what it found, each document committed pending, then
-    (with `process`, `monitor check`'s way) its events in the next transaction.
-
-    Without `process` (the `poll_source` task) the documents this poll stored are
-    listed in `report.stored`, for a `process_document` task each.
+    its events in the next transaction (`monitor check`'s way); or, with `on_stored`
+    (the `poll_source` task, which queues a `process_document` task), each stored
+    document's ID handed on once committed. `polled_at`: when the poll began.
     """
     commit = session.flush if dry_run else session.commit
     state = store.source_row(session, source.name, source.kind)
-    polled_at = store.utcnow()
+    polled_at = polled_at or store.utcnow()
     try:
         result = poll_source(source, dict(state.cursor or {}), since)
     except Exception as exc:  # one broken source must never stop the others
@@ -466,8 +466,9 @@ def poll_and_store(
         baseline = doc.key in result.baseline
         sighting = store_document(session, source.name, doc, baseline=baseline, polled_at=polled_at)
         commit()  # stored, pending: from here a crash delays its events, never loses them
-        if sighting.change is not None and not process:
+        if sighting.change is not None and on_stored is not None:
             report.stored.append(sighting.row.id)
+            on_stored(sighting.row.id)
         elif sighting.change is not None:
             report.found += process_pending(session, config, sighting.row)
             commit()  # its events and their outbox rows together
@@ -489,29 +490,28 @@ def process_left(session: Session, config: Config, dry_run: bool = False) -> lis
     return found
 
 
-def poll_one(db: store.Store, config: Config, name: str) -> tuple[CheckReport, list[int]]:
-    """Poll the source `name` and store what is new, pending (the `poll_source` task).
+def poll_one(
+    db: store.Store, config: Config, name: str, on_stored: Callable[[int], None]
+) -> tuple[CheckReport, list[int]]:
+    """Poll the source `name` and store what is new, pending, each document's ID handed
+    to `on_stored` once committed (the `poll_source` task queues its processing).
 
-    Returns the report (`report.stored`: the documents to process) and the IDs of
-    the outbox rows this poll wrote (source health), committed: the caller may
-    queue their delivery.
+    Returns the report and, if the poll's documents are all processed by the time it
+    ends, the messages its grouping made (committed: the caller may deliver them).
     """
     report = CheckReport()
     source = config.source(name)
+    polled_at = store.utcnow()
     with db.session() as session:
-        poll_and_store(session, config, source, None, False, report, process=False)
-        ids = _group_and_commit(session, config, report)
-    return report, ids
+        poll_and_store(session, config, source, None, False, report, on_stored=on_stored,
+                       polled_at=polled_at)  # fmt: skip
+        return report, finish_poll(session, config, name, polled_at)
 
 
 def process_one(db: store.Store, config: Config, document_id: int) -> tuple[list[Found], list[int]]:
-    """Record a stored document's events (the `process_document` task), committed.
-
-    The poll's last document to be processed (none of its source stored by that poll
-    or earlier still pending) then groups the outbox rows written meanwhile, so a
-    poll's burst is one message when it should be; later polls do not hold it back.
-    Returns the events and the messages that grouping made, for the caller to deliver.
-    """
+    """Record a stored document's events (the `process_document` task), committed;
+    then `finish_poll` for the poll that stored it. Returns the events and the
+    messages that grouping made, for the caller to deliver."""
     with db.session() as session:
         row = session.get(store.DocumentRow, document_id)
         source = row.pending_source if row is not None else None
@@ -520,11 +520,26 @@ def process_one(db: store.Store, config: Config, document_id: int) -> tuple[list
         polled_at = row.pending_since
         found = process_pending(session, config, row)
         session.commit()
-        if store.pending_documents(session, source, before=polled_at):
-            return found, []
-        carriers = group_alerts(session, config)
-        session.commit()
-    return found, carriers
+        return found, finish_poll(session, config, source, polled_at)
+
+
+def finish_poll(session: Session, config: Config, source: str, polled_at: datetime) -> list[int]:
+    """Group the outbox rows once the poll of `source` that began at `polled_at` has
+    ended and every document it (or an earlier poll) stored is processed, so that a
+    poll's burst is one message when it should be; later polls do not hold it back.
+
+    Both the poll and each processing commit before they ask, so the last of them to
+    commit sees the others' work and groups (two may: grouping claims each row once).
+    Returns the messages made, committed.
+    """
+    state = session.get(store.SourceRow, source)
+    if state.last_run_at is None or state.last_run_at < polled_at:
+        return []  # the poll is still storing
+    if store.pending_documents(session, source, before=polled_at, limit=1):
+        return []
+    carriers = group_alerts(session, config)
+    session.commit()
+    return carriers
 
 
 def stalled_documents(db: store.Store, config: Config, now: datetime | None = None) -> list[int]:

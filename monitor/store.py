@@ -418,16 +418,19 @@ def done_pending(session: Session, row: DocumentRow, content_hash: str) -> bool:
 
 
 def pending_documents(
-    session: Session, source: str | None = None, before: datetime | None = None
+    session: Session,
+    source: str | None = None,
+    before: datetime | None = None,
+    limit: int | None = None,
 ) -> list[int]:
     """Documents stored but not processed (of one source; pending since `before` or
-    earlier)."""
+    earlier), oldest first; `limit=1` asks whether there is any."""
     query = select(DocumentRow.id).where(DocumentRow.pending_source.is_not(None))
     if source is not None:
         query = query.where(DocumentRow.pending_source == source)
     if before is not None:
         query = query.where(DocumentRow.pending_since <= before)
-    return list(session.scalars(query.order_by(DocumentRow.id)))
+    return list(session.scalars(query.order_by(DocumentRow.id).limit(limit)))
 
 
 def version_document(session: Session, version_id: int) -> Document:
@@ -507,17 +510,17 @@ def confirm_deadline(session: Session, row: DeadlineRow, due: str) -> None:
 
 def comment_deadline_documents(session: Session, exclude: int) -> list[DocumentRow]:
     """Documents with an open comment deadline: the candidates an extension may move."""
-    query = (
-        select(DocumentRow)
-        .join(DeadlineRow, DeadlineRow.document_id == DocumentRow.id)
+    open_deadline = (
+        select(DeadlineRow.id)
         .where(
+            DeadlineRow.document_id == DocumentRow.id,
             DeadlineRow.kind == "comments",
             DeadlineRow.superseded_by.is_(None),
-            DocumentRow.id != exclude,
         )
-        .distinct()
-    )
-    return list(session.scalars(query))
+        .exists()
+    )  # not a DISTINCT over documents: PostgreSQL cannot compare their JSON columns
+    query = select(DocumentRow).where(open_deadline, DocumentRow.id != exclude)
+    return list(session.scalars(query.order_by(DocumentRow.id)))
 
 
 def supersede_comment_deadlines(session: Session, document_id: int, by: int) -> list[str]:

@@ -326,22 +326,20 @@ def held(rt: Runtime, name: str) -> Iterator[bool]:
 
 @app.task(name=f"{TASKS}.poll_source")
 def poll_source(name: str) -> dict[str, Any]:
-    """Poll one source and store what it found; then queue a `process_document` task
-    for each document it stored (committed first: a lost message leaves it pending)."""
+    """Poll one source and store what it found, queuing a `process_document` task for
+    each document as soon as it is committed (a lost message leaves it pending)."""
     rt = runtime()
     with held(rt, f"poll:{name}") as taken:
         if not taken:
             return {"source": name, "skipped": "a poll of this source is running"}
-        report, alert_ids = pipeline.poll_one(rt.db, rt.config, name)
-    for document_id in report.stored:
-        process_document.delay(document_id)
+        report, alert_ids = pipeline.poll_one(rt.db, rt.config, name, process_document.delay)
     for alert_id in alert_ids:
         deliver_alert.delay(alert_id)
     return {"source": name, "fetched": report.fetched.get(name, 0), "stored": report.stored,
             "errors": report.errors, "alerts": alert_ids}  # fmt: skip
 
 
-@app.task(name=f"{TASKS}.process_document")
+@app.task(name=f"{TASKS}.process_document", ignore_result=True)
 def process_document(document_id: int) -> dict[str, Any]:
     """Score a stored document and record its events; the last one of a poll groups
     the poll's alerts and queues their delivery."""

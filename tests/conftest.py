@@ -66,6 +66,19 @@ def postgres_url():
         yield url
 
 
+@pytest.fixture
+def postgres_database(postgres_url, tmp_path: Path) -> str:
+    """The URL of a new, empty database on the session's PostgreSQL server."""
+    from sqlalchemy import create_engine, text
+
+    database = f"regmonitor_{tmp_path.name[-8:].replace('-', '_').lower()}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{database}"'))
+    admin.dispose()
+    return postgres_url.rsplit("/", 1)[0] + f"/{database}"
+
+
 @pytest.fixture(scope="session")
 def redis_server():
     """A real redis-server on loopback for the session (skipped if not installed)."""

@@ -137,8 +137,12 @@ def test_reminders_fire_once_per_offset(setup):
     assert "(in 1 day)" in titles[2]
 
 
-def test_extension_moves_the_earlier_deadline(setup):
+@pytest.mark.parametrize("store_kind", ["sqlite", "postgresql"])
+def test_extension_moves_the_earlier_deadline(setup, store_kind, request):
     serve, config_path, _ = setup
+    if store_kind == "postgresql":  # the candidates' query must run there too
+        url = request.getfixturevalue("postgres_database")
+        config_path.write_text(f"store_url: {url}\n" + config_path.read_text())
     extension = raw("2023-28964")  # real: extends the ANPRM at 88 FR 74379 to April 1, 2024
     original = {  # SYNTHETIC stand-in for that ANPRM (not in the offline data)
         "document_number": "TEST-ANPRM",

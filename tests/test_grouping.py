@@ -183,17 +183,11 @@ def test_a_row_another_process_grouped_first_is_not_grouped_again(make):
     assert row.carrier_id == row.id
 
 
-def test_grouping_and_the_weekly_digest_on_postgresql(postgres_url, tmp_path, write_config):
+def test_grouping_and_the_weekly_digest_on_postgresql(postgres_database, tmp_path, write_config):
     """The same outbox on a real PostgreSQL: a burst is one message, a digest row per week."""
-    from sqlalchemy import create_engine, text
-
     from monitor.pipeline import digest_pass
 
-    database = f"regmonitor_{tmp_path.name[-8:].replace('-', '_').lower()}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{database}"'))
-    url = postgres_url.rsplit("/", 1)[0] + f"/{database}"
+    url = postgres_database
     folder = write_page(tmp_path / "fr", *BURST)
     config = load_config(
         write_config(

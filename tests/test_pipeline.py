@@ -124,8 +124,9 @@ def test_check_records_the_events_of_documents_a_crash_left_stored_but_pending(
     from monitor.pipeline import poll_one
 
     config = load_config(demo_config())
-    report, _ = poll_one(store.open_store(config.database_url), config, "fr")
-    assert len(report.stored) == report.fetched["fr"] > 1000
+    lost = []  # the queue that lost the tasks
+    report, _ = poll_one(store.open_store(config.database_url), config, "fr", lost.append)
+    assert lost == report.stored and len(report.stored) == report.fetched["fr"] > 1000
     assert counts(config)["events"] == 0
     later = check(config)
     assert later.errors == {}

@@ -130,20 +130,14 @@ def test_a_story_gains_publishers_and_references_without_a_change(tmp_path):
     assert doc.related == ["2025-00636", "90 FR 4544"]
 
 
-def test_postgresql_runs_the_migrations_and_the_pipeline(postgres_url, tmp_path, write_config):
+def test_postgresql_runs_the_migrations_and_the_pipeline(postgres_database, tmp_path, write_config):
     """Any SQLAlchemy URL: the same migrations and idempotence on a real PostgreSQL."""
-
-    from sqlalchemy import create_engine, text
 
     from monitor.config import load_config
     from monitor.pipeline import check
     from tests.conftest import write_page
 
-    database = f"regmonitor_{tmp_path.name[-8:].replace('-', '_').lower()}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{database}"'))
-    url = postgres_url.rsplit("/", 1)[0] + f"/{database}"
+    url = postgres_database
     folder = write_page(tmp_path / "recorded", "2020-10856", "2023-27019")
     config = load_config(
         write_config(

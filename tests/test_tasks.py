@@ -251,8 +251,9 @@ def test_documents_a_poll_stored_but_never_queued_are_processed_once(setup, smtp
     inbox = smtp(port)
     path = make(port)
     client, db = client_and_store(path)
-    report, _ = pipeline.poll_one(db, load_config(path), "fr")
-    assert len(report.stored) == n and len(pending(db)) == n
+    lost: list[int] = []  # the queue that lost the tasks
+    report, _ = pipeline.poll_one(db, load_config(path), "fr", lost.append)
+    assert lost == report.stored and len(report.stored) == n and len(pending(db)) == n
     assert count(db, store.EventRow) == 0
     celery_worker(path)
 
