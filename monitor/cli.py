@@ -322,7 +322,13 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
     from rich.table import Table
     from sqlalchemy.engine import make_url
 
-    from monitor.store import alert_counts, document_count, open_store, source_rows
+    from monitor.store import (
+        alert_counts,
+        document_count,
+        open_store,
+        pending_documents,
+        source_rows,
+    )
 
     config = _config(config_path)
     db = open_store(config.database_url)
@@ -330,6 +336,7 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
         rows = source_rows(session)
         alerts = alert_counts(session)
         documents = document_count(session)
+        waiting = len(pending_documents(session))
     sources = []
     for source in config.sources:
         row = rows.get(source.name)
@@ -350,6 +357,7 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
     data = {
         "store": make_url(config.database_url).render_as_string(hide_password=True),
         "documents": documents,
+        "documents_pending": waiting,  # stored, events not recorded yet
         "alerts": {k: alerts.get(k, 0) for k in ("pending", "sent", "failed")},
         "sources": sources,
     }
@@ -372,7 +380,9 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
     out.print(table)
     counts = data["alerts"]
     out.print(
-        f"Store {data['store']}: {documents} documents; alerts {counts['sent']} sent, "
+        f"Store {data['store']}: {documents} documents"
+        + (f" ({waiting} waiting to be processed)" if waiting else "")
+        + f"; alerts {counts['sent']} sent, "
         f"{counts['pending']} pending, {counts['failed']} failed.",
         highlight=False,
     )

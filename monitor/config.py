@@ -173,6 +173,12 @@ class CeleryConfig(BaseModel):
     lock_timeout: int = Field(
         default=900, ge=1, description="seconds a task may run (and hold its lock) at most"
     )
+    fan_out_above: int = Field(
+        default=200,
+        ge=0,
+        description="a poll that finds more documents hands each to its own process_document"
+        " task, spread over the workers; fewer are processed by the poll's worker at once",
+    )
     visibility_timeout: int = Field(
         default=3600, ge=2, description="seconds before an unacknowledged task is redelivered"
     )

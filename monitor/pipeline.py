@@ -438,13 +438,15 @@ def poll_and_store(
     report: CheckReport,
     progress: Progress | None = None,
     *,
-    on_stored: Callable[[int], None] | None = None,
+    hand_off: Callable[[int], None] | None = None,
+    hand_off_above: int = 0,
     polled_at: datetime | None = None,
 ) -> None:
     """Poll one source and store what it found, each document committed pending, then
-    its events in the next transaction (`monitor check`'s way); or, with `on_stored`
-    (the `poll_source` task, which queues a `process_document` task), each stored
-    document's ID handed on once committed. `polled_at`: when the poll began.
+    its events in the next transaction; or, with `hand_off` and more than
+    `hand_off_above` documents found (the `poll_source` task, which queues a
+    `process_document` task), each stored document's ID handed on once committed.
+    `polled_at`: when the poll began.
     """
     commit = session.flush if dry_run else session.commit
     state = store.source_row(session, source.name, source.kind)
@@ -462,6 +464,7 @@ def poll_and_store(
     report.fetched[source.name] = result.fetched
     report.notes += result.notes
     total = len(result.documents)
+    on_stored = hand_off if total > hand_off_above else None
     for i, doc in enumerate(result.documents, 1):
         baseline = doc.key in result.baseline
         sighting = store_document(session, source.name, doc, baseline=baseline, polled_at=polled_at)
@@ -491,10 +494,12 @@ def process_left(session: Session, config: Config, dry_run: bool = False) -> lis
 
 
 def poll_one(
-    db: store.Store, config: Config, name: str, on_stored: Callable[[int], None]
+    db: store.Store, config: Config, name: str, hand_off: Callable[[int], None]
 ) -> tuple[CheckReport, list[int]]:
-    """Poll the source `name` and store what is new, pending, each document's ID handed
-    to `on_stored` once committed (the `poll_source` task queues its processing).
+    """Poll the source `name` and store what is new (the `poll_source` task). A poll
+    that finds more than `celery.fan_out_above` documents hands each one's ID to
+    `hand_off` once committed (the task queues its processing, spread over the
+    workers); a smaller one is processed here at once, saving a task per document.
 
     Returns the report and, if the poll's documents are all processed by the time it
     ends, the messages its grouping made (committed: the caller may deliver them).
@@ -503,7 +508,8 @@ def poll_one(
     source = config.source(name)
     polled_at = store.utcnow()
     with db.session() as session:
-        poll_and_store(session, config, source, None, False, report, on_stored=on_stored,
+        poll_and_store(session, config, source, None, False, report, hand_off=hand_off,
+                       hand_off_above=config.celery.fan_out_above,
                        polled_at=polled_at)  # fmt: skip
         return report, finish_poll(session, config, name, polled_at)
 

@@ -326,8 +326,9 @@ def held(rt: Runtime, name: str) -> Iterator[bool]:
 
 @app.task(name=f"{TASKS}.poll_source")
 def poll_source(name: str) -> dict[str, Any]:
-    """Poll one source and store what it found, queuing a `process_document` task for
-    each document as soon as it is committed (a lost message leaves it pending)."""
+    """Poll one source and store what it found: a few documents processed here, more
+    than `celery.fan_out_above` each queued as a `process_document` task as soon as it
+    is committed (a lost message leaves it pending)."""
     rt = runtime()
     with held(rt, f"poll:{name}") as taken:
         if not taken:
@@ -335,11 +336,12 @@ def poll_source(name: str) -> dict[str, Any]:
         report, alert_ids = pipeline.poll_one(rt.db, rt.config, name, process_document.delay)
     for alert_id in alert_ids:
         deliver_alert.delay(alert_id)
-    return {"source": name, "fetched": report.fetched.get(name, 0), "stored": report.stored,
-            "errors": report.errors, "alerts": alert_ids}  # fmt: skip
+    return {"source": name, "fetched": report.fetched.get(name, 0), "errors": report.errors,
+            "events": [f.event_id for f in report.found], "handed_off": report.stored,
+            "alerts": alert_ids}  # fmt: skip
 
 
-@app.task(name=f"{TASKS}.process_document", ignore_result=True)
+@app.task(name=f"{TASKS}.process_document")
 def process_document(document_id: int) -> dict[str, Any]:
     """Score a stored document and record its events; the last one of a poll groups
     the poll's alerts and queues their delivery."""

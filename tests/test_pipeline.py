@@ -123,11 +123,14 @@ def test_check_records_the_events_of_documents_a_crash_left_stored_but_pending(
     alone, as the `poll_source` task runs it): the next `monitor check` records them."""
     from monitor.pipeline import poll_one
 
-    config = load_config(demo_config())
+    path = demo_config()
+    config = load_config(path)
     lost = []  # the queue that lost the tasks
     report, _ = poll_one(store.open_store(config.database_url), config, "fr", lost.append)
     assert lost == report.stored and len(report.stored) == report.fetched["fr"] > 1000
     assert counts(config)["events"] == 0
+    status = run_monitor("status", "-c", str(path), cwd=tmp_path)
+    assert f"({len(lost)} waiting to be processed)" in " ".join(status.stdout.split())
     later = check(config)
     assert later.errors == {}
     assert len(later.found) == len(report.stored) and later.sent >= 3  # as a first check
@@ -247,6 +250,7 @@ def test_status_shows_source_health_and_outbox(demo_config, write_config, tmp_pa
         run_monitor("status", "-c", str(config_path), "-f", "json", cwd=tmp_path).stdout
     )
     assert ok["documents"] > 1000 and ok["alerts"] == {"pending": 0, "sent": 3, "failed": 0}
+    assert ok["documents_pending"] == 0
     (source,) = ok["sources"]
     assert source["name"] == "fr" and source["consecutive_failures"] == 0
     assert source["last_success"] and source["cursor"] == "2025-09-26"

@@ -75,7 +75,7 @@ def setup(tmp_path: Path, write_config, redis_server, monkeypatch):
 
     def make(
         smtp_port: int, backoff: float = 60, every_minutes: float = 60, *, severity: str = "medium",
-        threshold: int = 50, group_above: int = 10,
+        threshold: int = 50, group_above: int = 10, fan_out_above: int = 200,
     ) -> Path:  # fmt: skip
         return write_config(
             f"""
@@ -105,6 +105,7 @@ def setup(tmp_path: Path, write_config, redis_server, monkeypatch):
             celery:
               result_backend: {redis_server.url}
               lock_timeout: 4
+              fan_out_above: {fan_out_above}
               visibility_timeout: 6
             """
         )
@@ -162,9 +163,10 @@ def test_poll_task_end_to_end_one_email(setup, smtp, celery_worker):
     celery_worker(path, [str(MONITOR), "worker", "--config", str(path), "--concurrency", "2"])
 
     result = client.send_task("monitor.tasks.poll_source", args=["fr"]).get(timeout=DEADLINE)
-    assert result["errors"] == {} and len(result["stored"]) == n
+    # a few documents: processed by the poll's worker, no task each
+    assert result["errors"] == {} and len(result["events"]) == n and result["handed_off"] == []
     wait_for(lambda: [a.status for a in alerts(db)] == ["sent"], "the alert marked sent")
-    assert count(db, store.EventRow) == n  # each stored document processed by its own task
+    assert count(db, store.EventRow) == n
     assert pending(db) == []
     assert len(inbox.messages) == 1
     message = inbox.messages[0]
@@ -202,10 +204,10 @@ def test_same_poll_delivered_twice_one_event_one_alert_one_email(setup, smtp, ce
     first, second = (client.send_task("monitor.tasks.poll_source", args=["fr"]) for _ in "12")
     results = [first.get(timeout=DEADLINE), second.get(timeout=DEADLINE)]
     # together or one after the other: one of them stored the documents, the other nothing
-    assert sorted(len(r.get("stored", [])) for r in results) == [0, n]
+    assert sorted(len(r.get("events", [])) for r in results) == [0, n]
     wait_for(lambda: [a.status for a in alerts(db)] == ["sent"], "the alert marked sent")
     again = client.send_task("monitor.tasks.poll_source", args=["fr"]).get(timeout=DEADLINE)
-    assert again["stored"] == [] and again["alerts"] == []
+    assert again["events"] == [] and again["alerts"] == []
     assert count(db, store.EventRow) == n  # one event per document
     assert len(alerts(db)) == 1
     assert len(inbox.messages) == 1
@@ -214,19 +216,20 @@ def test_same_poll_delivered_twice_one_event_one_alert_one_email(setup, smtp, ce
 def test_a_polls_documents_go_to_two_workers_and_their_alerts_are_one_message(
     setup, smtp, celery_worker
 ):
-    """Every record alerts (threshold 0): each document is processed by its own task on
-    two worker processes, and the poll's burst (more than `group_above`) is one email."""
+    """Every record alerts (threshold 0) and the poll hands each document to its own task
+    (`fan_out_above: 0`) on two worker processes; the poll's burst (more than
+    `group_above`) is one email."""
     make, n = setup
     port = free_port()
     inbox = smtp(port)
-    path = make(port, severity="info", threshold=0, group_above=3)
+    path = make(port, severity="info", threshold=0, group_above=3, fan_out_above=0)
     client, db = client_and_store(path)
     worker = celery_worker(
         path, [str(MONITOR), "worker", "--config", str(path), "--concurrency", "2"]
     )
 
     result = client.send_task("monitor.tasks.poll_source", args=["fr"]).get(timeout=DEADLINE)
-    assert len(result["stored"]) == n
+    assert len(result["handed_off"]) == n and result["events"] == []
     wait_for(lambda: inbox.messages, "the grouped email")
     wait_for(lambda: all(a.status == "sent" for a in alerts(db)), "every row marked sent")
     processed = re.findall(
@@ -249,7 +252,7 @@ def test_documents_a_poll_stored_but_never_queued_are_processed_once(setup, smtp
     make, n = setup
     port = free_port()
     inbox = smtp(port)
-    path = make(port)
+    path = make(port, fan_out_above=0)
     client, db = client_and_store(path)
     lost: list[int] = []  # the queue that lost the tasks
     report, _ = pipeline.poll_one(db, load_config(path), "fr", lost.append)
