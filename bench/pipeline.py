@@ -8,9 +8,10 @@ portfolio of two watch terms at threshold 15 makes about 2% of them relevant; ev
 alert goes at once, in its own email (no digest, no grouping).
 
 1. backlog, in-process: `monitor.pipeline.check` on a fresh store, timed;
-2. backlog, Celery: a private redis-server, one worker with 2 prefork processes on
-   another store; one `poll_source` finds all N documents (pages of 1,000) and
-   queues one `process_document` task per document;
+2. backlog, Celery: a private redis-server, one worker with `--processes` (2) prefork
+   processes on another store; one `poll_source` finds all N documents (pages of
+   1,000) and, above `celery.fan_out_above` (`--fan-out-above`; by default 200 on
+   PostgreSQL, never on SQLite), queues one `process_document` task per document;
 3. feed, Celery: the same worker and a real `monitor beat` polling a second source
    every second; each poll is answered with the next `--per-poll` documents (a day
    of the whole Federal Register is about 100 to 200), as a live source would.
@@ -22,7 +23,11 @@ latency of all three, and the goals: p95 <= 2 s, Celery >= 0.5x in-process. In a
 backlog the documents wait for the ones before them, so its p95 can be no lower
 than 95% of N over the rate; the bench prints that bound too.
 
-    .venv/bin/python bench/pipeline.py [--docs 5000] [--per-poll 100]
+The store is SQLite, or with `--store postgresql` a throw-away PostgreSQL server on
+loopback (one new database per run, for both the in-process and the Celery runs).
+
+    .venv/bin/python bench/pipeline.py [--docs 5000] [--per-poll 100] [--runs 3]
+        [--store sqlite|postgresql] [--processes 2] [--fan-out-above N]
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
@@ -179,13 +185,21 @@ def new_database(server: str | None, name: str) -> str:
     return f"store_url: {server.rsplit('/', 1)[0]}/{name}"
 
 
-def write_config(folder: Path, sources: str, smtp_port: int, to: str, server: str | None) -> Path:
+@dataclass
+class RunSetup:
+    """The store (None: SQLite; else a PostgreSQL server's URL) and `celery.fan_out_above`."""
+
+    server: str | None
+    fan_out_above: int | None
+
+
+def write_config(folder: Path, sources: str, smtp_port: int, to: str, setup: RunSetup) -> Path:
     folder.mkdir(parents=True)
     path = folder / "monitor.yaml"
     path.write_text(
         f"""
 data_dir: {folder / "state"}
-{new_database(server, folder.name)}
+{new_database(setup.server, folder.name)}
 sources:
 {sources}
 portfolio:
@@ -201,6 +215,7 @@ alerting:
   group_above: 1000000
 celery:
   result_backend: {os.environ["MONITOR_BROKER_URL"]}
+  fan_out_above: {"null" if setup.fan_out_above is None else setup.fan_out_above}
 """,
         encoding="utf-8",
     )
@@ -287,10 +302,10 @@ def figures(n: int, seconds: float, latency: list[float]) -> dict:
             "p95": percentile(latency, 95)}  # fmt: skip
 
 
-def in_process(n: int, smtp_port: int, smtp_log: Path, folder: Path, server: str | None) -> dict:
+def in_process(n: int, smtp_port: int, smtp_log: Path, folder: Path, setup: RunSetup) -> dict:
     api, state, child = start_server(n, "BENCH", None)
     to = f"{folder.name}@example.com"
-    config = load_config(write_config(folder, source("fr", api, 60), smtp_port, to, server))
+    config = load_config(write_config(folder, source("fr", api, 60), smtp_port, to, setup))
     try:
         began = time.perf_counter()
         report = pipeline.check(config)
@@ -317,7 +332,7 @@ def stop(process: subprocess.Popen) -> None:
 
 def celery(
     n: int, per_poll: int, smtp_port: int, smtp_log: Path, folder: Path, timeout: float,
-    processes: int, server: str | None,
+    processes: int, setup: RunSetup,
 ):  # fmt: skip
     """The backlog, then the feed, through one worker (2 processes); beat for the feed."""
     from monitor.tasks import make_app
@@ -326,7 +341,7 @@ def celery(
     feed_api, feed_state, feed_server = start_server(n, "FEED", per_poll)
     to = f"{folder.name}@example.com"
     sources = source("backlog", backlog_api, 1440) + source("feed", feed_api, 1 / 60)
-    path = write_config(folder, sources, smtp_port, to, server)
+    path = write_config(folder, sources, smtp_port, to, setup)
     config = load_config(path)
     db = store.open_store(config.database_url)  # migrated before the workers start
     client = make_app(config)
@@ -395,6 +410,12 @@ def main() -> None:
         default="sqlite",
         help="postgresql: a throw-away server on loopback (Debian's package)",
     )
+    parser.add_argument(
+        "--fan-out-above",
+        type=int,
+        default=None,
+        help="celery.fan_out_above (default: the store's default)",
+    )
     args = parser.parse_args()
     binary = shutil.which("redis-server")
     if binary is None:
@@ -418,6 +439,7 @@ def main() -> None:
         server = stack.enter_context(postgres_server())
         if server is None:
             raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
+    setup = RunSetup(server, args.fan_out_above)
     loads = [os.getloadavg()[0]]
     local, backlog, feed = [], [], []
     try:
@@ -433,11 +455,11 @@ def main() -> None:
         wait_for(up, "redis-server", 20)
         for run in range(1, args.runs + 1):
             local.append(in_process(args.docs, smtp_port, smtp_log, folder / f"inprocess{run}",
-                                    server))  # fmt: skip
+                                    setup))  # fmt: skip
             client.flushall()
             b, f, locked = celery(args.docs, args.per_poll, smtp_port, smtp_log,
                                   folder / f"celery{run}", args.timeout,
-                                  args.processes, server)  # fmt: skip
+                                  args.processes, setup)  # fmt: skip
             b["ratio"] = b["rate"] / local[-1]["rate"]
             backlog.append(b)
             feed.append(f)
@@ -452,8 +474,9 @@ def main() -> None:
         broker.terminate()
         broker.wait(timeout=10)
         stack.close()
+    fan_out = "default" if args.fan_out_above is None else args.fan_out_above
     print(f"medians of {args.runs} runs, {args.docs} documents, worker prefork "
-          f"-c {args.processes}, {args.store}:")  # fmt: skip
+          f"-c {args.processes}, {args.store}, celery.fan_out_above {fan_out}:")  # fmt: skip
     for name, runs in (("in-process", local), ("celery", backlog)):
         print(f"  backlog, {name:<10} {median_of(runs, 'rate'):7.1f} docs/s; latency p50 "
               f"{median_of(runs, 'p50'):6.2f} s, p95 {median_of(runs, 'p95'):6.2f} s")  # fmt: skip

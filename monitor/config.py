@@ -173,12 +173,20 @@ class CeleryConfig(BaseModel):
     lock_timeout: int = Field(
         default=900, ge=1, description="seconds a task may run (and hold its lock) at most"
     )
-    fan_out_above: int = Field(
-        default=200,
+    fan_out_above: int | None = Field(
+        default=None,
         ge=0,
         description="a poll that finds more documents hands each to its own process_document"
-        " task, spread over the workers; fewer are processed by the poll's worker at once",
+        " task, spread over the workers; fewer are processed by the poll's worker at once."
+        " Default: 200 on PostgreSQL; never on SQLite, which writes one at a time",
     )
+
+    def fan_out(self, database_url: str) -> int | None:
+        """`fan_out_above`, or its default for the store (None: never)."""
+        if self.fan_out_above is not None:
+            return self.fan_out_above
+        return None if database_url.startswith("sqlite") else 200
+
     visibility_timeout: int = Field(
         default=3600, ge=2, description="seconds before an unacknowledged task is redelivered"
     )

@@ -439,12 +439,12 @@ def poll_and_store(
     progress: Progress | None = None,
     *,
     hand_off: Callable[[int], None] | None = None,
-    hand_off_above: int = 0,
+    hand_off_above: int | None = None,
     polled_at: datetime | None = None,
 ) -> None:
     """Poll one source and store what it found, each document committed pending, then
     its events in the next transaction; or, with `hand_off` and more than
-    `hand_off_above` documents found (the `poll_source` task, which queues a
+    `hand_off_above` documents found (not None: the `poll_source` task, which queues a
     `process_document` task), each stored document's ID handed on once committed.
     `polled_at`: when the poll began.
     """
@@ -464,7 +464,8 @@ def poll_and_store(
     report.fetched[source.name] = result.fetched
     report.notes += result.notes
     total = len(result.documents)
-    on_stored = hand_off if total > hand_off_above else None
+    fan_out = hand_off_above is not None and total > hand_off_above
+    on_stored = hand_off if fan_out else None
     for i, doc in enumerate(result.documents, 1):
         baseline = doc.key in result.baseline
         sighting = store_document(session, source.name, doc, baseline=baseline, polled_at=polled_at)
@@ -499,7 +500,8 @@ def poll_one(
     """Poll the source `name` and store what is new (the `poll_source` task). A poll
     that finds more than `celery.fan_out_above` documents hands each one's ID to
     `hand_off` once committed (the task queues its processing, spread over the
-    workers); a smaller one is processed here at once, saving a task per document.
+    workers); a smaller one is processed here at once, saving a task per document, as
+    is any poll on SQLite by default (one writer at a time: nothing to spread).
 
     Returns the report and, if the poll's documents are all processed by the time it
     ends, the messages its grouping made (committed: the caller may deliver them).
@@ -509,7 +511,7 @@ def poll_one(
     polled_at = store.utcnow()
     with db.session() as session:
         poll_and_store(session, config, source, None, False, report, hand_off=hand_off,
-                       hand_off_above=config.celery.fan_out_above,
+                       hand_off_above=config.celery.fan_out(config.database_url),
                        polled_at=polled_at)  # fmt: skip
         return report, finish_poll(session, config, name, polled_at)
 

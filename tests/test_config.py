@@ -892,3 +892,15 @@ def test_init_to_a_named_path(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     config = load_config(target)
     assert config.path == target
+
+
+def test_fan_out_defaults_to_the_store(write_config) -> None:
+    """A poll's documents are spread over the workers on PostgreSQL (above 200), never
+    on SQLite (one writer at a time) unless asked; an explicit value wins."""
+    default = load_config(write_config("data_dir: state\n")).celery
+    assert default.fan_out("sqlite:////tmp/x.db") is None
+    assert default.fan_out("postgresql+psycopg://u@127.0.0.1/db") == 200
+    asked = load_config(write_config("celery: {fan_out_above: 0}\n")).celery
+    assert asked.fan_out("sqlite:////tmp/x.db") == 0
+    with pytest.raises(ConfigError, match="fan_out_above"):
+        load_config(write_config("celery: {fan_out_above: -1}\n"))

@@ -124,6 +124,7 @@ def test_check_records_the_events_of_documents_a_crash_left_stored_but_pending(
     from monitor.pipeline import poll_one
 
     path = demo_config()
+    path.write_text(path.read_text() + "celery: {fan_out_above: 0}\n")  # a task per document
     config = load_config(path)
     lost = []  # the queue that lost the tasks
     report, _ = poll_one(store.open_store(config.database_url), config, "fr", lost.append)
