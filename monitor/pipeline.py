@@ -100,6 +100,7 @@ def process_pending(session: Session, config: Config, row: store.DocumentRow) ->
     event, also when its text arrives after an earlier sighting (the public-inspection
     copy) raised `new_document`.
     """
+    store.lock_document(session, row)
     pending = store.Pending.of(row)
     if pending is None:
         return []

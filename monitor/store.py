@@ -338,7 +338,9 @@ def upsert_document(
     `baseline`: the first copy of a whole text, stored without events. `polled_at`:
     when the poll that saw it began, its `pending_since` (one for all its documents).
     """
-    row = session.scalar(select(DocumentRow).where(DocumentRow.key == doc.key))
+    # locked until commit: a processing of the same document waits, or is waited for
+    query = select(DocumentRow).where(DocumentRow.key == doc.key).with_for_update()
+    row = session.scalar(query)
     now = utcnow()
     if row is None:
         row = DocumentRow(key=doc.key, document_number=doc.document_number, source=source,
@@ -401,6 +403,14 @@ def _mark_pending(row: DocumentRow, sighting: Pending, source: str, now: datetim
     row.pending = asdict(sighting)
     row.pending_source = source
     row.pending_since = row.pending_since or now
+
+
+def lock_document(session: Session, row: DocumentRow) -> None:
+    """Read the document afresh and lock it until commit, so that a poll storing a newer
+    copy meanwhile waits and then sees this processing done (not a pending mark it would
+    merge into). SQLite needs no row lock: its transactions here take the write lock."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.refresh(row, with_for_update=True)
 
 
 def done_pending(session: Session, row: DocumentRow, content_hash: str) -> bool:

@@ -196,3 +196,45 @@ def test_two_changes_before_processing_are_one_change_from_the_processed_copy(tm
         pending = store.Pending.of(row)
     assert pending.change == "changed" and pending.version == processed.id
     assert pending.changes == {"title": ["one", "three"], "abstract": ["a", "b"]}
+
+
+def test_postgresql_a_poll_storing_while_a_document_is_processed_waits_and_keeps_its_change(
+    postgres_database,
+):
+    """A processing locks its document; a poll storing a corrected copy at that moment
+    waits for it, then finds the first copy processed: the correction is pending as a
+    change of its own, not merged into the first copy's "new" (already reported)."""
+    import threading
+
+    from sqlalchemy import text
+
+    from tests.test_tasks import wait_for
+
+    db = store.open_store(postgres_database)
+    first = Document(document_number="2099-00001", title="Entity List additions")
+    with db.session() as s:
+        doc_id = store.upsert_document(s, "fr", first).row.id
+        s.commit()
+    processing = db.sessions()
+    row = processing.get(store.DocumentRow, doc_id)
+    store.lock_document(processing, row)  # as process_pending begins
+    corrected = first.model_copy(update={"title": "Entity List additions; correction"})
+
+    def poll() -> None:
+        with db.session() as s:
+            store.upsert_document(s, "fr", corrected)
+            s.commit()
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+    with db.engine.connect() as watch:
+        wait_for(lambda: watch.execute(waiting).scalar(), "the poll waiting for the lock")
+    assert store.done_pending(processing, row, row.content_hash)
+    processing.commit()
+    processing.close()
+    thread.join(timeout=30)
+    with db.session() as s:
+        pending = store.Pending.of(s.get(store.DocumentRow, doc_id))
+    assert pending.change == "changed"
+    assert pending.changes == {"title": ["Entity List additions", corrected.title]}
