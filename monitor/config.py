@@ -181,12 +181,6 @@ class CeleryConfig(BaseModel):
         " Default: 200 on PostgreSQL; never on SQLite, which writes one at a time",
     )
 
-    def fan_out(self, database_url: str) -> int | None:
-        """`fan_out_above`, or its default for the store (None: never)."""
-        if self.fan_out_above is not None:
-            return self.fan_out_above
-        return None if database_url.startswith("sqlite") else 200
-
     visibility_timeout: int = Field(
         default=3600, ge=2, description="seconds before an unacknowledged task is redelivered"
     )
@@ -214,6 +208,12 @@ class CeleryConfig(BaseModel):
                 " else a running task is delivered a second time"
             )
         return value
+
+    def fan_out(self, database_url: str) -> int | None:
+        """`fan_out_above`, or its default for the store (None: never)."""
+        if self.fan_out_above is not None:
+            return self.fan_out_above
+        return None if database_url.startswith("sqlite") else 200
 
 
 class Config(BaseModel):

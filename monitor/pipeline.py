@@ -107,23 +107,21 @@ def process_pending(session: Session, config: Config, row: store.DocumentRow) ->
     source, content_hash, doc = row.pending_source, row.content_hash, row.document
     if doc.collection == "fr":
         store.replace_deadlines(session, row.id, deadlines.extract(doc))
-    found = [] if pending.baseline else _events(session, config, source, row, pending)
+    found = [] if pending.baseline else _events(session, config, source, row, doc, pending)
     store.done_pending(session, row, content_hash)
     return found
 
 
-def process_document(
-    session: Session, config: Config, source: str, doc: Document, *, baseline: bool = False
-) -> list[Found]:
-    """Store a sighting and record its events at once (`monitor check`'s way)."""
-    sighting = store_document(session, source, doc, baseline=baseline)
-    return process_pending(session, config, sighting.row)
-
-
 def _events(
-    session: Session, config: Config, source: str, row: store.DocumentRow, pending: store.Pending
+    session: Session,
+    config: Config,
+    source: str,
+    row: store.DocumentRow,
+    doc: Document,
+    pending: store.Pending,
 ) -> list[Found]:
-    doc = row.document  # everything known, not only the last sighting
+    """The events of a pending change; `doc` is everything known of the document (the
+    row's), not only the last sighting."""
     text_changed = pending.change == "changed" and doc.collection == "ecfr"
     previous = store.version_document(session, pending.version) if text_changed else None
     score = score_of(config, doc, previous)
@@ -566,15 +564,10 @@ def deadline_pass(
     with db.session() as session:
         report.found += confirm_comment_periods(session, config, report, now)
         report.found += scan_deadlines(session, config, now)
-        ids = _group_and_commit(session, config, report)
+        group_alerts(session, config)
+        session.commit()
+        ids = store.pending_alert_ids(session, [f.event_id for f in report.found])
     return report, ids
-
-
-def _group_and_commit(session: Session, config: Config, report: CheckReport) -> list[int]:
-    """Group what this pass wrote, commit, and return the messages carrying its events."""
-    group_alerts(session, config)
-    session.commit()
-    return store.pending_alert_ids(session, [f.event_id for f in report.found])
 
 
 def _internal(source: SourceOptions, exc: Exception) -> str:

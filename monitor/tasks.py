@@ -13,10 +13,10 @@ The tasks hold no logic of their own: each calls the pipeline function that
 - Nothing twice: a redelivered task finds the store's unique keys (documents,
   events, one outbox row per event and channel) and a row already sent.
 - Stored before processed: a poll commits each document it stores with a pending
-  mark, then queues one `process_document` task per document; the mark is cleared
-  with the document's events. A document whose task was lost (a crash between the
-  commit and the queue) is picked up by `deliver_due` once it has waited longer than
-  any task runs.
+  mark, cleared with the document's events, which the poll records itself or, above
+  `celery.fan_out_above`, a `process_document` task per document. A document whose
+  task was lost (a crash between the commit and the queue) is picked up by
+  `deliver_due` once it has waited longer than any task runs.
 - The outbox: alert rows are committed before `deliver_alert` is queued; a row
   whose task was lost is picked up by `deliver_due`, which beat runs every minute.
 """

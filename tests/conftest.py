@@ -117,6 +117,15 @@ def celery_worker(redis_server, tmp_path: Path):
         worker.stop()
 
 
+def process_document(session, config, source: str, doc, *, baseline: bool = False) -> list:
+    """Store a sighting and record its events at once (a poll's two steps for one document,
+    without the commit between them)."""
+    from monitor.pipeline import process_pending, store_document
+
+    sighting = store_document(session, source, doc, baseline=baseline)
+    return process_pending(session, config, sighting.row)
+
+
 def record(number: str) -> dict:
     """One real recorded FR record of the demo set, as the API gives it."""
     return json.loads((RECORDS / f"{number}.json").read_text(encoding="utf-8"))

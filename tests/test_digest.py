@@ -25,8 +25,8 @@ from monitor.alerts import load_templates
 from monitor.config import DigestConfig, load_config
 from monitor.digest import build_digest, period_start, render_digest, slot_after, slot_before
 from monitor.document import CfrReference, Document
-from monitor.pipeline import check, process_document
-from tests.conftest import PORTFOLIO, RECORDS, read_outbox
+from monitor.pipeline import check
+from tests.conftest import PORTFOLIO, RECORDS, process_document, read_outbox
 from tests.loopback import Inbox, free_port
 
 EASTERN = ZoneInfo("America/New_York")

@@ -25,9 +25,8 @@ from monitor.pipeline import (
     deliver_alert,
     deliver_due,
     due_alert_ids,
-    process_document,
 )
-from tests.conftest import PORTFOLIO, RECORDS, read_outbox, write_page
+from tests.conftest import PORTFOLIO, RECORDS, process_document, read_outbox, write_page
 from tests.loopback import Inbox, free_port
 
 FEB_10 = datetime(2024, 2, 10, 14, tzinfo=UTC)  # comments on 2023-28767 close in 6 days

@@ -21,7 +21,8 @@ from sqlalchemy import select
 from monitor import store
 from monitor.config import load_config
 from monitor.document import Document
-from monitor.pipeline import check, process_document
+from monitor.pipeline import check
+from tests.conftest import process_document
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fr_xml"
 API = "/api/v1/"

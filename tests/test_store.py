@@ -208,7 +208,7 @@ def test_postgresql_a_poll_storing_while_a_document_is_processed_waits_and_keeps
 
     from sqlalchemy import text
 
-    from tests.test_tasks import wait_for
+    from tests.loopback import wait_for
 
     db = store.open_store(postgres_database)
     first = Document(document_number="2099-00001", title="Entity List additions")

@@ -11,8 +11,6 @@ import asyncio
 import re
 import sys
 import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from monitor import store
 from monitor.config import load_config
 from monitor.schedule import next_run
 from tests.conftest import PORTFOLIO, write_page
-from tests.loopback import Inbox, free_port
+from tests.loopback import Inbox, free_port, wait_for
 
 DEADLINE = 30.0
 POLLED = re.compile(r"monitor\.tasks\.poll_source\[[^\]]+\] succeeded")  # the worker's log
@@ -33,17 +31,6 @@ RELEVANT = "2020-10856"  # critical for the demo portfolio
 # real records the demo portfolio scores 0: whatever the scoring learns, one alert per poll
 UNRELATED = ("2017-25181", "2017-27979", "2018-11008", "2019-21386", "2019-28043",
              "2022-26055", "2023-28810", "2023-28822", "2024-15059", "2025-18737")  # fmt: skip
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = DEADLINE) -> object:
-    end = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
 
 
 class SlowInbox(Inbox):
