@@ -19,10 +19,14 @@ class Phrases:
         self._automaton = ahocorasick.Automaton()
         for phrase, value in phrases.items():
             self._automaton.add_word(phrase, (len(phrase), value, phrase))
-        self._automaton.make_automaton()
+        self._empty = not phrases
+        if not self._empty:
+            self._automaton.make_automaton()
 
     def find(self, text: str) -> Iterator[tuple[str, str]]:
         """(value, phrase) of each whole-word hit, in text order."""
+        if self._empty:
+            return
         for end, (size, value, phrase) in self._automaton.iter(text):
             start = end - size + 1
             before = text[start - 1] if start else " "
