@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from difflib import get_close_matches
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from monitor.yamlfile import ConfigError, YamlDoc, load_yaml
 
@@ -30,6 +38,9 @@ def _str_list(value: Any) -> Any:
 
 
 class Chip(BaseModel):
+    """A chip and the parameters the rules test. Every parameter is optional: an unknown
+    value stays unknown (the rules say what it would decide), it is never guessed."""
+
     model_config = ConfigDict(extra="ignore")
 
     id: str
@@ -38,9 +49,16 @@ class Chip(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     part_numbers: list[str] = Field(default_factory=list)
     eccn: str | None = None
+    kind: Literal["logic", "hbm"] = "logic"  # hbm: a memory stack, tested by 3A090.c
+    datacenter: bool | None = None  # designed or marketed for use in datacenters
     tpp: float | None = Field(default=None, ge=0)
     die_area_mm2: float | None = Field(default=None, gt=0)
     performance_density: float | None = Field(default=None, ge=0)
+    dram_bandwidth_gbs: float | None = Field(default=None, ge=0)  # total DRAM bandwidth
+    memory_bandwidth_density: float | None = Field(default=None, ge=0)  # GB/s/mm², HBM
+    bidirectional_transfer_rate_gbs: float | None = Field(default=None, ge=0)  # interconnect
+    process_node_nm: float | None = Field(default=None, gt=0)
+    transistors: float | None = Field(default=None, gt=0)  # count, e.g. 80e9
 
     _lists = field_validator("aliases", "part_numbers", mode="before")(_str_list)
 
@@ -60,6 +78,22 @@ class Chip(BaseModel):
         return list(dict.fromkeys(n for n in names if n))
 
 
+class Owner(BaseModel):
+    """A shareholder of a customer: a portfolio customer's id or a name, and its share."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    name: str | None = None
+    percent: float | None = Field(default=None, gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _named(self) -> Owner:
+        if not (self.id or self.name):
+            raise ValueError("an owner needs an id (a portfolio customer) or a name")
+        return self
+
+
 class Customer(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -68,7 +102,9 @@ class Customer(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     country: str | None = Field(default=None, min_length=2, max_length=2)
     city: str | None = None
-    parent: str | None = None
+    parent: str | None = None  # a portfolio customer owning 50% or more (the parent company)
+    owners: list[Owner] = Field(default_factory=list)
+    ultimate_parent_country: str | None = Field(default=None, min_length=2, max_length=2)
     addresses: list[str] = Field(default_factory=list)
 
     _lists = field_validator("aliases", "addresses", mode="before")(_str_list)
@@ -110,7 +146,27 @@ def portfolio_from_yaml(doc: YamlDoc, data: Any, prefix: tuple[str | int, ...] =
         raise doc.validation_error(exc, prefix) from None
     _check_unique(doc, prefix, "chips", [c.id for c in portfolio.chips])
     _check_unique(doc, prefix, "customers", [c.id for c in portfolio.customers])
+    for field, model in (("chips", Chip), ("customers", Customer)):
+        _check_keys(doc, prefix, field, data.get(field), set(model.model_fields))
     return portfolio
+
+
+def _check_keys(doc: YamlDoc, prefix: tuple, field: str, items: Any, known: set[str]) -> None:
+    """Keys of one's own are allowed, but a key that is a known field misspelt
+    (`memory_bandwith_density`, `TPP`) is an error: the rules would never see it."""
+    if not isinstance(items, list):
+        return
+    lowered = {k.lower(): k for k in known}
+    for i, item in enumerate(items):
+        for key in item if isinstance(item, dict) else ():
+            if not isinstance(key, str) or key in known:
+                continue
+            close = lowered.get(key.lower()) or next(
+                iter(get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.85)), None
+            )
+            if close is not None:
+                name = lowered.get(close, close)
+                raise doc.error((*prefix, field, i, key), f"unknown key; did you mean {name!r}?")
 
 
 def _check_unique(doc: YamlDoc, prefix: tuple, field: str, ids: list[str]) -> None:
