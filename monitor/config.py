@@ -75,16 +75,20 @@ class ScoringConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     threshold: int = Field(default=50, ge=0, le=100, description="score at which an event alerts")
-    weights: dict[str, int] = Field(default_factory=dict)
+    weights: dict[str, int] = Field(
+        default_factory=dict, description="points added to (or taken from) an impact kind"
+    )
 
     @field_validator("weights")
     @classmethod
     def _known_weights(cls, value: dict[str, int]) -> dict[str, int]:
-        from monitor.scoring import DEFAULT_WEIGHTS
+        from monitor.relevance.impact import IMPACT_KINDS
 
-        unknown = sorted(set(value) - set(DEFAULT_WEIGHTS))
+        unknown = sorted(set(value) - set(IMPACT_KINDS))
         if unknown:
-            raise ValueError(f"unknown weight {unknown[0]!r}; known: {', '.join(DEFAULT_WEIGHTS)}")
+            raise ValueError(
+                f"unknown weight {unknown[0]!r}; known (impact kinds): {', '.join(IMPACT_KINDS)}"
+            )
         return value
 
 

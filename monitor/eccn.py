@@ -4,8 +4,8 @@ A classification paragraph (``3A090.a``) is a `Threshold`: a boolean combination
 (`any_of` / `all_of`) of `Comparison`s on four parameters, ``tpp``,
 ``performance_density``, ``bidirectional_transfer_rate_gbs`` and
 ``memory_bandwidth_density``. `parse_parameters` reads them from ECCN text as the
-Commerce Control List prints it; `RULES_2022`, `RULES_2023` and `RULES_2024` are the
-project's reading of the rules that matter; `classify` puts a portfolio chip in the
+Commerce Control List prints it; the rule sets themselves are data
+(`monitor/knowledge/data/controls.yaml`); `classify` puts a portfolio chip in the
 most restrictive paragraph it meets; `crossings` says which chips change class
 between two rule sets, and why, in one line.
 
@@ -14,8 +14,6 @@ Missing figures are never guessed: a test on a parameter the chip does not have 
 unknown for a chip of TPP 4992 without a transfer rate, but false for one of TPP
 2368. A chip whose class hangs on an unknown test is classified `UNKNOWN`, not "not
 3A090".
-
-Nothing here is wired into the pipeline yet; the scoring issue uses it.
 """
 
 from __future__ import annotations
@@ -220,124 +218,7 @@ class RuleSet:
 
 Rules = RuleSet | Sequence[Threshold]
 
-
-def _cmp(parameter: str, op: str, value: float) -> Comparison:
-    return Comparison(parameter, op, value)
-
-
 _TPP, _PD = "tpp", "performance_density"
-_RATE, _MBD = "bidirectional_transfer_rate_gbs", "memory_bandwidth_density"
-
-_A_2023 = Threshold(
-    "3A090.a",
-    any_of(_cmp(_TPP, ">=", 4800), all_of(_cmp(_TPP, ">=", 1600), _cmp(_PD, ">=", 5.92))),
-)
-_B_2023 = Threshold(
-    "3A090.b",
-    any_of(
-        all_of(
-            _cmp(_TPP, ">=", 2400),
-            _cmp(_TPP, "<", 4800),
-            _cmp(_PD, ">=", 1.6),
-            _cmp(_PD, "<", 5.92),
-        ),
-        all_of(_cmp(_TPP, ">=", 1600), _cmp(_PD, ">=", 3.2), _cmp(_PD, "<", 5.92)),
-    ),
-)
-
-RULES_2022 = RuleSet(
-    name="Oct 2022 advanced computing IFR",
-    document="2022-21658",
-    citation="87 FR 62186",
-    effective="2022-10-07",
-    thresholds=(Threshold("3A090.a", all_of(_cmp(_TPP, ">=", 4800), _cmp(_RATE, ">=", 600))),),
-)
-"""3A090 as the project reads the Oct 2022 rule (../shared/DOMAIN.md section 2).
-
-3A090.a: TPP >= 4800 *and* an aggregate bidirectional transfer rate >= 600 GB/s.
-DOMAIN.md marks the exact text "(verify)"; this is the project's reading of secondary
-sources, not official text. Confirm against 87 FR 62186 before relying on it.
-"""
-
-RULES_2023 = RuleSet(
-    name="Oct 2023 AC/S IFR",
-    document="2023-23055",
-    citation="88 FR 73458",
-    effective="2023-11-17",
-    thresholds=(_A_2023, _B_2023),
-)
-"""3A090 as the project reads the Oct 2023 rule (../shared/DOMAIN.md section 2).
-
-3A090.a: TPP >= 4800, or TPP >= 1600 and PD >= 5.92.
-3A090.b: 2400 <= TPP < 4800 and 1.6 <= PD < 5.92, or TPP >= 1600 and 3.2 <= PD < 5.92.
-The interconnect test is gone. DOMAIN.md marks the wording of .b "(verify)" and notes a
-datacenter limitation ("not designed or marketed for use in datacenters", also
-"(verify)") that is NOT modelled here. The project's reading, not official text.
-"""
-
-RULES_2024 = RuleSet(
-    name="Dec 2024 FDP/HBM IFR",
-    document="2024-28270",
-    citation="89 FR 96790",
-    effective="2024-12-02",
-    thresholds=(
-        _A_2023,
-        _B_2023,
-        Threshold("3A090.c", all_of(_cmp(_MBD, ">", 2)), applies_to="hbm"),
-    ),
-)
-"""RULES_2023 plus 3A090.c (../shared/DOMAIN.md section 2).
-
-3A090.c: high-bandwidth memory with a "memory bandwidth density" > 2 GB/s/mm²; it tests
-memory stacks, not logic ICs (co-packaged logic is still judged by .a/.b). The area
-definition (package or stack) is not settled in DOMAIN.md. The project's reading, not
-official text.
-"""
-
-KNOWN_RULES: tuple[RuleSet, ...] = (RULES_2022, RULES_2023, RULES_2024)
-
-
-# --- .z paragraphs ----------------------------------------------------------------------
-
-
-def z_paragraphs() -> set[str]:
-    """The ".z" paragraphs (3A001.z, 5A992.z, ...): monitor.scoring's list, not a copy.
-
-    Imported here rather than at module level so that monitor.scoring may import this
-    module without a cycle.
-    """
-    from monitor.scoring import Z_PARAGRAPHS
-
-    return Z_PARAGRAPHS
-
-
-def tracked_paragraphs(code: str, rules: Rules = RULES_2023) -> tuple[str, ...]:
-    """The 3A090 paragraphs of `rules` whose parameters decide whether an item is `code`.
-
-    3A090.a -> (3A090.a,); 4A090.b -> (3A090.b,) (4A090 tracks 3A090 paragraph by
-    paragraph); a ".z" paragraph (5A992.z, ...) or a bare 3A090/4A090 -> every logic-IC
-    paragraph (.a and .b): a .z item is one classified elsewhere that meets the 3A090/4A090
-    parameters. Anything else -> (). Whether .z also tracks 3A090.c is not settled
-    (DOMAIN.md: "list of .z ECCNs: verify").
-    """
-    from monitor.scoring import ADVANCED_COMPUTING
-
-    code = code.strip()
-    base, _, sub = code.partition(".")
-    logic = tuple(t.paragraph for t in rules if t.applies_to == "logic")
-    if code in z_paragraphs():
-        return logic
-    if base not in ADVANCED_COMPUTING:
-        return ()
-    if not sub:
-        return logic if base == "4A090" else tuple(t.paragraph for t in rules)
-    wanted = f"3A090.{sub[0]}"
-    return tuple(p for p in (t.paragraph for t in rules) if p == wanted)
-
-
-def same_parameters(code_a: str, code_b: str, rules: Rules = RULES_2023) -> bool:
-    """Do two ECCNs turn on the same 3A090 parameters? (3A090.a and 5A992.z do.)"""
-    return bool(set(tracked_paragraphs(code_a, rules)) & set(tracked_paragraphs(code_b, rules)))
 
 
 # --- chips ----------------------------------------------------------------------------
@@ -857,21 +738,26 @@ def _labels(text: str) -> list[tuple[int, int, str, int | None]]:
     A label must follow a boundary (start, newline, ":", ";", ".", ",", "and", "or") and
     continue the sequence (a., b., ... or z.; a.1., a.2. or 1., 2. under the current
     letter). After a note ("Note to 3A090.a:", "Technical Notes:") only the next lettered
-    paragraph counts, so a note's own numbered items are not read as sub-paragraphs.
+    paragraph counts, so a note's own numbered items are not read as sub-paragraphs; a note
+    with lettered items of its own (Note 1 to 3A090.a: a., b., c., each "If ...") keeps
+    them: its "b." is the note's, and the paragraph b. is the one that follows the note.
     """
     out: list[tuple[int, int, str, int | None]] = []
     letter: str | None = None
     sub = 0
     last_end = 0
     in_note = False
+    note_letter: str | None = None  # the last lettered item of a note's own list
     for m in _LABEL_RE.finditer(text):
-        before = text[: m.start()].rstrip(" \t")
-        boundary = not before or before[-1] in "\n:;.," or re.search(r"\b(?:and|or)$", before)
-        if not boundary:
+        if not _after_boundary(text, m.start()):
             continue
-        in_note = in_note or bool(_NOTE_RE.search(text, last_end, m.start()))
+        if not in_note and _NOTE_RE.search(text, last_end, m.start()):
+            in_note, note_letter = True, None
         if m.group("letter") and m.group("num") is None:
             new = m.group("letter")
+            if in_note and _note_item(text, m.end(), new, note_letter):
+                note_letter, last_end = new, m.end()
+                continue
             if letter is None or new == chr(ord(letter) + 1) or (new == "z" and new > letter):
                 letter, sub, in_note, last_end = new, 0, False, m.end()
                 out.append((m.start(), m.end(), new, None))
@@ -882,6 +768,28 @@ def _labels(text: str) -> list[tuple[int, int, str, int | None]]:
             sub, last_end = number, m.end()
             out.append((m.start(), m.end(), letter, number))
     return out
+
+
+def _after_boundary(text: str, start: int) -> bool:
+    """Is a label at `start` preceded (spaces aside) by the start of the text, a newline,
+    ":", ";", ".", "," or the word "and"/"or"? Looks back only as far as it must."""
+    i = start
+    while i > 0 and text[i - 1] in " \t":
+        i -= 1
+    if i == 0 or text[i - 1] in "\n:;.,":
+        return True
+    return bool(re.search(r"(?:^|\W)(?:and|or)$", text[max(0, i - 4) : i]))
+
+
+def _note_item(text: str, end: int, new: str, note_letter: str | None) -> bool:
+    """Inside a note, is the label at `end` an item of the note's own list? Its "a." starts
+    the list; a following letter continues it when the item reads like a note's condition
+    ("If the designer ...") rather than a paragraph with tests of its own."""
+    if note_letter is None:
+        return new == "a"
+    if new != chr(ord(note_letter) + 1):
+        return False
+    return text[end : end + 40].lstrip().startswith("If ")
 
 
 def _eccn_of(text: str, default: str) -> str:
@@ -960,3 +868,21 @@ def _children_mode(para: _Paragraph, label: str) -> Literal["any", "all"]:
     if joins == {"and"}:
         return "all"
     raise ParseError(f"{label}: cannot tell whether its sub-paragraphs are any-of or all-of")
+
+
+# --- ECCN entries in CCL text -----------------------------------------------------------
+
+THRESHOLD_ECCNS = ("3A090", "4A090")
+_ECCN_HEAD = re.compile(r"^(?:ECCN\s+)?(\d[A-E]\d{3})\b", re.MULTILINE)
+
+
+def eccn_texts(text: str) -> dict[str, str]:
+    """The 3A090/4A090 entries of CCL text (each from its ECCN heading to the next)."""
+    out: dict[str, str] = {}
+    heads = list(_ECCN_HEAD.finditer(text))
+    for i, head in enumerate(heads):
+        code = head.group(1)
+        if code in THRESHOLD_ECCNS:
+            end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+            out[code] = (out.get(code, "") + "\n" + text[head.start() : end]).strip()
+    return out

@@ -3,6 +3,8 @@ regulation's text now says. Stored in the event's payload so the alert, the dige
 and `monitor alerts` show the change itself, not only that something changed.
 
 Payload keys (each present only when it applies):
+- `impacts`: the impact assessment, [{"kind", "severity", "summary", "action", "chips",
+  "customers", "destinations", "in_force_from", "evidence", "notes"}]
 - `entities`: {"summary", "added", "revised", "removed", "mismatches", "screened"}
 - `thresholds`: {"summary", "changes", "chips": [{"chip_id", "before", "after",
   "changed", "explanation"}]}
@@ -25,21 +27,23 @@ def structured_kind(doc: Document, score: Score) -> str | None:
     """The event kind a rule's structured changes call for, the Entity List first."""
     if doc.rule is not None and doc.rule.entities:
         return "entity_listed"
-    if score.exposure.threshold_summary is not None:
+    if score.assessment.threshold_summary is not None:
         return "threshold_changed"
     return None
 
 
 def structured_payload(doc: Document, score: Score) -> dict[str, Any]:
     payload: dict[str, Any] = {}
+    if score.impacts:
+        payload["impacts"] = [i.to_json() for i in score.impacts]
     if doc.rule is not None and doc.rule.entities:
         payload["entities"] = entities_payload(doc.rule, score)
-    if score.exposure.threshold_summary is not None:
-        moved = [c for c in score.exposure.crossings if c["changed"]]
+    if score.assessment.threshold_summary is not None:
+        moved = [c for c in score.assessment.crossings if c["changed"]]
         payload["thresholds"] = {
-            "summary": score.exposure.threshold_summary,
+            "summary": score.assessment.threshold_summary,
             "changes": [c["explanation"] for c in moved],
-            "chips": score.exposure.crossings,
+            "chips": score.assessment.crossings,
         }
     return payload
 
@@ -63,7 +67,7 @@ def entities_payload(rule: RuleFacts, score: Score) -> dict[str, Any]:
         **by_action,
         "stated": rule.entity_counts_stated,
         "mismatches": rule.entity_mismatches,
-        "screened": score.exposure.screened,
+        "screened": score.assessment.screened,
     }
 
 

@@ -10,16 +10,12 @@ party and re-classify every chip, and the alert can show the entries.
 
 from __future__ import annotations
 
-import re
-
 from monitor.amendments import CCL
 from monitor.document import Listed, RuleFacts
+from monitor.eccn import eccn_texts
 from monitor.entities import ENTITY_LIST, EntityEntry, parse_rule
 from monitor.fedreg_xml import Document as XmlDocument
 from monitor.fedreg_xml import parse_document
-
-THRESHOLD_ECCNS = ("3A090", "4A090")
-_ECCN_HEAD = re.compile(r"^(?:ECCN\s+)?(\d[A-E]\d{3})\b", re.MULTILINE)
 
 
 def listed(action: str, entry: EntityEntry) -> Listed:
@@ -67,16 +63,4 @@ def threshold_text(doc: XmlDocument) -> dict[str, str]:
         if section.id == CCL:
             for code, text in eccn_texts(section.text).items():
                 out[code] = (out.get(code, "") + "\n" + text).strip()
-    return out
-
-
-def eccn_texts(text: str) -> dict[str, str]:
-    """The 3A090/4A090 entries of CCL text (each from its ECCN heading to the next)."""
-    out: dict[str, str] = {}
-    heads = list(_ECCN_HEAD.finditer(text))
-    for i, head in enumerate(heads):
-        code = head.group(1)
-        if code in THRESHOLD_ECCNS:
-            end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
-            out[code] = (out.get(code, "") + "\n" + text[head.start() : end]).strip()
     return out

@@ -270,11 +270,11 @@ BAD_CONFIGS = [
         """\
         scoring:
           threshold: 50
-          weights: {customer: 45, vibes: 10}
+          weights: {review: -20, vibes: 10}
         """,
         3,
         "scoring.weights",
-        ["unknown weight 'vibes'", "customer"],
+        ["unknown weight 'vibes'", "review"],
     ),
     (
         "max-attempts-zero",

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from monitor import store
 from monitor.config import load_config
-from monitor.deadlines import extract, fr_today, from_dates_text, reminder_offset
+from monitor.deadlines import extract, fr_today, from_dates_text, not_live, reminder_offset
 from monitor.document import Document
 from monitor.pipeline import check
 from tests.conftest import PORTFOLIO, RECORDS
@@ -97,7 +97,7 @@ def setup(tmp_path: Path, write_config):
         portfolio:
           path: {PORTFOLIO}
           watch_terms: [offshore, Entity List]
-        scoring: {{threshold: 5}}
+        scoring: {{threshold: 0}}
         channels:
           - {{name: out, url: "outbox://outbox.jsonl", min_severity: info, immediate: info}}
         deadlines: {{offsets: [14, 7, 1]}}
@@ -135,6 +135,36 @@ def test_reminders_fire_once_per_offset(setup):
     assert len(titles) == 3
     assert "Comments deadline 2024-03-04 (in 13 days)" in titles[0]
     assert "(in 1 day)" in titles[2]
+
+
+def test_no_reminder_of_a_compliance_date_of_a_rule_not_enforced(setup):
+    """SYNTHETIC record under the AI Diffusion rule's number: BIS announced on 2025-05-13
+    that it would not enforce the rule (knowledge/data/rules.yaml), so its compliance date
+    is no deadline; its comment period is."""
+    serve, config_path, _ = setup
+    serve({
+        "document_number": "2025-00636", "title": "Framework for Artificial Intelligence Diffusion",
+        "type": "Rule", "agencies": [{"name": "Industry and Security Bureau",
+                                      "slug": "industry-and-security-bureau"}],
+        "publication_date": "2025-01-15",
+        "dates": "Comments must be received by May 15, 2025. Compliance date: You are not "
+                 "required to comply with the requirements until May 15, 2025.",
+    })  # fmt: skip
+    assert not_live("compliance", "2025-00636", date(2025, 5, 15)) == (
+        "the AI Diffusion rule is not enforced on 2025-05-15"
+    )
+    assert not_live("comments", "2025-00636", date(2025, 5, 15)) is None
+    config = load_config(config_path)
+    eastern = ZoneInfo("America/New_York")
+    check(config, now=datetime(2025, 4, 1, 12, tzinfo=eastern))
+    late = check(config, now=datetime(2025, 5, 14, 9, tzinfo=eastern))
+    reminded = [f for f in late.found if f.kind == "deadline_reminder"]
+    assert [r.document.document_number for r in reminded] == ["2025-00636"]
+    with store.open_store(config.database_url).session() as session:
+        (event,) = session.scalars(
+            select(store.EventRow).where(store.EventRow.kind == "deadline_reminder")
+        ).all()
+    assert event.payload["deadline"] == "comments"
 
 
 @pytest.mark.parametrize("store_kind", ["sqlite", "postgresql"])

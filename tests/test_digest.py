@@ -98,14 +98,14 @@ def test_top_events_are_ranked_by_score_relevant_first_with_their_reasons(setup)
     made = digest_of(config)
 
     ranked = [(e.document_number, e.score, e.relevant) for e in made.top]
-    assert ranked[0] == ("2020-10856", 85, True)
+    assert ranked[0] == ("2020-10856", 91, True)
     assert [n for n, _, _ in ranked] == ["2020-10856", "2024-25445", "2023-25684", "2021-21493"]
     assert [s for _, s, _ in ranked] == sorted((s for _, s, _ in ranked), reverse=True)
     assert (made.top_total, made.relevant_total) == (4, 1)
     first = made.top[0]
     assert first.what == "New rule" and first.url == "https://www.federalregister.gov/d/2020-10856"
     components = {r["component"]: r for r in first.reasons}
-    assert components["customer"]["points"] == 45 and "huawei" in components["customer"]["detail"]
+    assert components["listed"]["points"] == 90 and "(huawei)" in components["listed"]["detail"]
     assert made.counts.documents_new == 4 and made.counts.alerts == {
         "sent": 1, "pending": 0, "failed": 0,
     }  # fmt: skip
@@ -113,11 +113,13 @@ def test_top_events_are_ranked_by_score_relevant_first_with_their_reasons(setup)
     env = load_templates()
     text = render_digest(env, "text", made).body
     assert text.index("2020-10856") < text.index("2024-25445") < text.index("2021-21493")
-    assert "+45 customer huawei named ('Huawei Technologies Co., Ltd.')" in text
+    assert (
+        "+90 Huawei Technologies Co., Ltd. (huawei) is named in a change to the Entity List" in text
+    )
     title = render_digest(env, "text", made).title
     assert title.startswith("[regmonitor] Digest ") and "1 relevant of 4 events" in title
     slack = render_digest(env, "slack", made).body
-    assert "*85 critical* <https://www.federalregister.gov/d/2020-10856|" in slack
+    assert "*91 critical* <https://www.federalregister.gov/d/2020-10856|" in slack
     assert len(slack) < 3000  # one Slack section block holds 3,000 characters
 
     # a period that ended before the run holds none of its events
@@ -129,7 +131,7 @@ def test_upcoming_deadlines_in_the_next_30_days_only_of_relevant_documents(setup
     serve, make, _ = setup
     # real records: comments close 2024-02-16 (2023-28767) and 2024-03-04 (2023-27019)
     serve(raw("2023-28767"), raw("2023-27019"))
-    config = load_config(make(threshold=5, watch_terms="[offshore, Entity List]"))
+    config = load_config(make(threshold=0))
     check(config, now=datetime(2024, 1, 2, tzinfo=UTC))
 
     def due(until: datetime) -> list[tuple]:
@@ -272,7 +274,7 @@ def test_digest_command_prints_text_writes_html_and_json(setup):
     result = monitor("digest", "-c", str(config_path), "--out", str(html), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("regmonitor digest, ")
-    assert "TOP EVENTS" in result.stdout and " 1. 85 critical  2020-10856" in result.stdout
+    assert "TOP EVENTS" in result.stdout and " 1. 91 critical  2020-10856" in result.stdout
     page = html.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "REGMONITOR DIGEST" in page
     assert 'href="https://www.federalregister.gov/d/2020-10856"' in page
@@ -302,7 +304,7 @@ def test_send_appends_one_line_to_an_outbox_channel(setup):
     assert len(lines) == 2
     assert lines[1]["title"].startswith("[regmonitor] Digest ")
     assert "TOP EVENTS" in lines[1]["body"] and "2020-10856" in lines[1]["body"]
-    assert " 1. 85 critical (sent at once)  2020-10856" in lines[1]["body"]
+    assert " 1. 91 critical (sent at once)  2020-10856" in lines[1]["body"]
 
     again = monitor("digest", "-c", str(config_path), "--send", cwd=tmp_path)  # cron, twice
     assert again.returncode == 0, again.stderr

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 
 import pytest
 import yaml
 
-from monitor import scoring
 from monitor.eccn import (
-    RULES_2022,
-    RULES_2023,
-    RULES_2024,
     UNKNOWN,
     Comparison,
     ParseError,
@@ -29,14 +26,16 @@ from monitor.eccn import (
     compare,
     crossings,
     parse_parameters,
-    same_parameters,
-    tracked_paragraphs,
-    z_paragraphs,
 )
+from monitor.knowledge import controls
 from monitor.portfolio import Chip, Portfolio, load_portfolio
 from tests.conftest import PORTFOLIO
 
 RATE = "bidirectional_transfer_rate_gbs"
+# the rules in force on each rule's effective date (monitor/knowledge/data/controls.yaml)
+RULES_2022 = controls.rules_on(date(2022, 10, 7))
+RULES_2023 = controls.rules_on(date(2023, 11, 17))
+RULES_2024 = controls.rules_on(date(2024, 12, 2))
 
 # Aggregate bidirectional transfer rates (GB/s) for the 2022 interconnect test. chips.yaml has
 # no such field (checked in `with_rate`), so these are supplied here, in test-local copies only:
@@ -458,15 +457,49 @@ def test_parser_refuses_to_guess(text, message):
 # --- .z paragraphs -------------------------------------------------------------------------
 
 
-def test_z_paragraphs_track_the_3a090_parameters():
-    assert z_paragraphs() is scoring.Z_PARAGRAPHS  # one list, in monitor.scoring
-    assert len(scoring.Z_PARAGRAPHS) == 9
-    for code in scoring.Z_PARAGRAPHS:
-        assert tracked_paragraphs(code) == ("3A090.a", "3A090.b"), code
-        assert same_parameters(code, "3A090.a")
-    assert tracked_paragraphs("4A090.b") == ("3A090.b",)
-    assert tracked_paragraphs("3A090") == ("3A090.a", "3A090.b")
-    assert tracked_paragraphs("3A090", RULES_2024) == ("3A090.a", "3A090.b", "3A090.c")
-    assert tracked_paragraphs("5A992") == ()  # the paragraph without .z is not tracked
-    assert not same_parameters("3A991", "3A090.a")
-    assert not same_parameters("4A090.a", "3A090.b")
+def test_z_paragraphs_are_the_rules_own_list():
+    # Note 4 to 3A090.a and 3A090.b, § 740.8(a), § 744.23(a)(3)(i): 4A005.z is one, 4A994.z
+    # is none
+    assert controls.z_paragraphs() == {
+        "3A001.z", "4A003.z", "4A004.z", "4A005.z", "5A002.z",
+        "5A004.z", "5A992.z", "5D002.z", "5D992.z",
+    }  # fmt: skip
+
+
+# The current 3A090 layout: Note 1 to 3A090.a, with lettered items of its own, sits between
+# 3A090.a.2 and 3A090.b (the foundry due-diligence rule, 2025-00711). SYNTHETIC text in the
+# CCL's layout; the note's items open with the words of the conditions as a secondary copy
+# of the eCFR prints them (lenzo.ai/eccn/3a090), shortened.
+CCL_WITH_NOTE_1 = """\
+3A090 Integrated circuits as follows (see List of Items Controlled).
+Items:
+a. Integrated circuits having one or more digital processing units having either of the
+following:
+a.1. A 'total processing performance' of 4800 or more; or
+a.2. A 'total processing performance' of 1600 or more and a 'performance density' of 5.92 or
+more.
+Note 1 to 3A090.a: The presumption for an "applicable advanced logic integrated circuit" is
+overcome as follows:
+a. If the designer of the "applicable advanced logic integrated circuit" is an approved or
+authorized integrated circuit designer, then a datasheet or other attestation will overcome
+the presumption.
+b. If the integrated circuit die is packaged by the "front-end fabricator" at a location
+outside of Macau or a destination specified in Country Group D:5, then the attestation that
+the "aggregated approximated transistor count" is below 30 billion transistors, or below
+(i) 35 billion transistors for exports completed in 2027; or (ii) 40 billion transistors
+in 2029 or thereafter.
+c. If the integrated circuit is packaged by an approved "OSAT" company listed in supplement
+no. 7 to part 740, then the attestation of the approved "OSAT" company.
+b. Integrated circuits having one or more digital processing units having either of the
+following:
+b.1. A 'total processing performance' of 2400 or more but less than 4800 and a 'performance
+density' of 1.6 or more but less than 5.92; or
+b.2. A 'total processing performance' of 1600 or more and a 'performance density' of 3.2 or
+more but less than 5.92.
+c. High bandwidth memory (HBM) having a 'memory bandwidth density' greater than 2 GB/s/mm2.
+"""
+
+
+def test_parser_reads_the_current_text_with_note_1_to_3a090a_in_it():
+    # the note's a./b./c. are its own conditions, not 3A090.b and .c
+    assert tuple(parse_parameters(CCL_WITH_NOTE_1)) == RULES_2024.thresholds

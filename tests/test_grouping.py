@@ -36,7 +36,7 @@ BURST = ("2020-10856", "2020-28031", "2019-13245", "2021-21493", "2023-25684", "
 
 @pytest.fixture
 def make(tmp_path: Path, write_config):
-    def make(*numbers: str, url: str = "outbox://out.jsonl", threshold: int = 5,
+    def make(*numbers: str, url: str = "outbox://out.jsonl", threshold: int = 0,
              group_above: int = 5, backoff: int = 0) -> Path:  # fmt: skip
         folder = write_page(tmp_path / "fr", *numbers)
         return write_config(

@@ -334,6 +334,8 @@ def write_monitor_yaml(write_config, httpserver, tmp_path: Path, with_fr: bool =
             base_url: {httpserver.url_for(API)}
             retries: 0
             backoff: 0{fr if with_fr else ""}
+        portfolio:  # a made-up customer where the desk's BIS rule applies
+          customers: [{{id: volga, name: Volga Compute LLC, country: RU}}]
         channels:
           - name: out
             url: outbox://{tmp_path / "outbox.jsonl"}
@@ -373,7 +375,8 @@ def test_kind_loads_from_monitor_yaml_and_runs_end_to_end(httpserver, desk, writ
         state = session.get(store.SourceRow, "pi")
         assert state.kind == "public_inspection"
         assert state.cursor == {"last_filed_at": "2024-10-31T20:15:00+00:00"}
-    # the one relevant document (a BIS rule) alerts, worded as an inspection copy
+    # the one relevant document (a BIS rule on Russia, home to the customer) alerts, worded
+    # as an inspection copy
     (alert,) = read_outbox(tmp_path / "outbox.jsonl")
     assert "Rule on public inspection, to be published 2024-11-01" in alert["title"]
     assert "2024-10-31 20:15 UTC (special filing)" in alert["body"]

@@ -69,7 +69,7 @@ def config_path(tmp_path, write_config, httpserver):
         data_dir: state
         sources:
           - {{name: fr, kind: federal_register, base_url: "file:{folder}/", since: 2020-01-01}}
-        scoring: {{threshold: 5}}
+        scoring: {{threshold: 0}}
         regulations_gov: {{base_url: "{httpserver.url_for("/v4/")}", retries: 0}}
         """
     )

@@ -135,7 +135,7 @@ def test_entity_list_rule_screens_its_entries_and_lists_the_customer(rule_config
     assert found.score.severity == "critical" and found.score.customers == ["estc"]
     listed = [r for r in found.score.reasons if r.component == "listed"]
     assert len(listed) == 1
-    assert "estc added to the Entity List" in listed[0].detail
+    assert "(estc) added to the Entity List" in listed[0].detail
     assert "CHINA, PEOPLE'S REPUBLIC OF" in listed[0].detail
     (event,) = events(config)
     entities = event.payload["entities"]
@@ -160,7 +160,9 @@ def test_entity_list_rule_without_a_customer_stays_low(rule_config, httpserver):
     assert not found.score.relevant and found.score.customers == []
     screened = [r for r in found.score.reasons if r.component == "screened"]
     assert (
-        screened and "6 Entity List entries screened: no portfolio customer" in screened[0].detail
+        screened
+        and "6 Entity List entries screened (China 5, Taiwan 1): no portfolio customer"
+        in screened[0].detail
     )
 
 
@@ -186,10 +188,9 @@ def test_threshold_rule_reclassifies_each_chip(rule_config, httpserver):
     config = load_config(rule_config())
     (found,) = check(config).found
     assert found.kind == "threshold_changed"
-    moved = [r.detail for r in found.score.reasons if r.component == "threshold"]
-    assert len(moved) == 1 and moved[0].startswith(
-        "Probe Accelerator 4400: 3A090.b -> 3A090.a (TPP 4400 >= 4000"
-    )
+    moved = [r.detail for r in found.score.reasons if r.component == "classification"]
+    assert len(moved) == 1
+    assert "Probe Accelerator 4400: 3A090.b -> 3A090.a (TPP 4400 >= 4000" in moved[0]
     assert found.score.relevant
     (event,) = events(config)
     thresholds = event.payload["thresholds"]
@@ -232,9 +233,9 @@ def test_ecfr_ccl_change_reclassifies_chips_against_the_previous_text(rule_confi
         (found,) = process_document(session, config, "ecfr", new)
         session.commit()
     assert found.kind == "threshold_changed"
-    (moved,) = [r.detail for r in found.score.reasons if r.component == "threshold"]
+    (moved,) = [r.detail for r in found.score.reasons if r.component == "classification"]
     # the previous eCFR text (its .a only) is the baseline, not the rules the project knows
-    assert moved.startswith("Probe Accelerator 4400: not 3A090 -> 3A090.a (TPP 4400 >= 4000")
+    assert "Probe Accelerator 4400: not 3A090 -> 3A090.a (TPP 4400 >= 4000" in moved
     (event,) = events(config)
     assert "TPP >= 4000" in event.payload["thresholds"]["summary"]
     assert event.payload["diff"]["summary"] == "15 CFR 774 Supp. 1 ¶5 revised"  # the a.1 line
@@ -267,8 +268,8 @@ def test_ecfr_text_stored_twice_before_processing_is_one_change_from_the_process
         assert process_pending(session, config, row) == []  # processed: the mark is gone
         session.commit()
     assert found.kind == "threshold_changed"
-    (moved,) = [r.detail for r in found.score.reasons if r.component == "threshold"]
-    assert moved.startswith("Probe Accelerator 4400: not 3A090 -> 3A090.a (TPP 4400 >= 4000")
+    (moved,) = [r.detail for r in found.score.reasons if r.component == "classification"]
+    assert "Probe Accelerator 4400: not 3A090 -> 3A090.a (TPP 4400 >= 4000" in moved
     (event,) = events(config)
     assert (
         "4800" in event.payload["diff"]["unified"]

@@ -10,18 +10,14 @@ its own parameters (which chips move class, which are below the case-by-case lin
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from monitor.knowledge import controls, countries, country_groups
 from monitor.relevance import customers as cust
 from monitor.relevance.chips import ChipClass, advanced_computing, few
+from monitor.relevance.context import Context
 from monitor.relevance.customers import Home
 from monitor.relevance.impact import Impact, ImpactKind
 from monitor.relevance.thresholds import reclassify
 from monitor.severity import Severity
-
-if TYPE_CHECKING:
-    from monitor.relevance.assess import Context
 
 # what a rule on the controls changes, by the words it uses (first match wins)
 _ASPECTS: tuple[tuple[ImpactKind, tuple[str, ...], str], ...] = (
@@ -56,7 +52,7 @@ def advanced_impacts(ctx: Context) -> list[Impact]:
     chip_labels = [c.label for c in chips]
     if homes:
         severity: Severity = "high"
-        who = f"customers {where}: {few([h.say() for h in homes], 6)}"
+        who = f"customers {where}: {cust.scope(homes)}"
         todo = ("check each affected shipment's licence, licence exception and due diligence "
                 "under the new text before it leaves")  # fmt: skip
     else:
@@ -136,12 +132,12 @@ def crossing_impacts(ctx: Context) -> list[Impact]:
         chip = known.get(crossing.chip_id)
         label = f"{chip.name} ({chip.id})" if chip else crossing.chip_id
         into = crossing.after not in (None, "unknown")
-        homes, where = _customers(ctx)
+        homes, _ = _customers(ctx)
         if into and crossing.before is None and homes:
             places = " and ".join(sorted({countries.name_of(h.country) for h in homes}))
             summary = (f"{label} to customers in {places} now needs a licence: {crossing.after} "
                        f"under the rule in force from {ctx.doc.effective_on or ctx.day} "
-                       f"({crossing.reason}); {few([h.say() for h in homes], 4)}")  # fmt: skip
+                       f"({crossing.reason}); {cust.scope(homes)}")  # fmt: skip
             severity: Severity = "critical"
         else:  # out of the class, between paragraphs, or from a class a figure left open
             summary = f"{label} is re-classified: {crossing.reason}"
@@ -161,44 +157,47 @@ def _known_policy(ctx: Context, chips: list[ChipClass], homes: list[Home]) -> Im
     policy = controls.policy(ctx.doc.document_number)
     if policy is None or not policy.below:
         return None
-    below, unknown, above = [], [], []
+    below, unknown, above, near = [], [], [], []
     for c in chips:
         tests = []
         for parameter, line in policy.below.items():
             value = getattr(c.chip, parameter, None)
             tests.append(None if value is None else value < line)
-        label = c.label
+            if value is not None and 0 <= line - value <= 0.02 * line:
+                near.append(f"{c.label}: {_param(parameter)} {value:,g} is within 2% of the "
+                            f"{line:,g} line, confirm the figure")  # fmt: skip
         if all(t is True for t in tests):
-            below.append(label)
+            below.append(c.label)
         elif any(t is False for t in tests):
-            above.append(label)
+            above.append(c.label)
         else:
-            unknown.append(label)
-    lines = " and ".join(f"{_param(p)} < {v:g}" for p, v in policy.below.items())
-    dests = ", ".join(countries.name_of(d) for d in policy.destinations)
+            unknown.append(c.label)
+    lines = " and ".join(f"{_param(p)} below {v:,g}" for p, v in policy.below.items())
+    dests = " and ".join(countries.name_of(d) for d in policy.destinations)
     in_scope = [h for h in homes if h.country in set(policy.destinations)] or homes
     parts = []
     if below:
-        parts.append(f"below the lines ({lines}): {few(below, 6)}")
+        parts.append(f"below the lines: {few(below, 6)}")
     if unknown:
-        parts.append(f"may be below them, a figure is not recorded: {few(unknown, 6)}")
+        parts.append(f"possibly below, a figure is not recorded: {few(unknown, 6)}")
     if above:
-        parts.append(f"above them, {policy.otherwise or 'unchanged'}: {few(above, 6)}")
+        parts.append(f"above them ({policy.otherwise or 'unchanged'}): {few(above, 6)}")
     return Impact(
         "licence_policy", "high" if in_scope and (below or unknown) else "medium",
         f"licences to {dests} move to {policy.policy} for chips with {lines}; "
         + "; ".join(parts)
-        + (f"; customers there: {few([h.say() for h in in_scope], 6)}" if in_scope else ""),
-        "for chips below the lines, applications for these customers can now be made on the "
-        "rule's conditions (US supply, security procedures, third-party testing); record the "
-        "missing figures", chips=tuple(c.chip.id for c in chips),
-        customers=tuple(h.customer.id for h in in_scope), destinations=tuple(policy.destinations),
-        in_force_from=policy.effective, evidence=(f"{policy.rule} ({policy.citation})",),
+        + (f"; customers there: {cust.scope(in_scope)}" if in_scope else ""),
+        "for chips below the lines, licence applications for these customers can now be made "
+        "on the rule's conditions (US supply, security procedures, third-party testing in the "
+        "United States); record the figures that are missing",
+        chips=tuple(c.chip.id for c in chips), customers=tuple(h.customer.id for h in in_scope),
+        destinations=tuple(policy.destinations), in_force_from=policy.effective,
+        evidence=(f"{policy.rule} ({policy.citation})",), notes=tuple(near),
     )  # fmt: skip
 
 
 def _param(name: str) -> str:
-    return {"tpp": "TPP", "dram_bandwidth_gbs": "DRAM bandwidth (GB/s)"}.get(name, name)
+    return {"tpp": "TPP", "dram_bandwidth_gbs": "total DRAM bandwidth (GB/s)"}.get(name, name)
 
 
 def _foundry(ctx: Context, chips: list[ChipClass]) -> Impact:

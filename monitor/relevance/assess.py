@@ -9,7 +9,6 @@ Builders are registered by subject, so a new control subject is a lexicon entry 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -21,6 +20,7 @@ from monitor.portfolio import Portfolio
 from monitor.relevance import customers as cust
 from monitor.relevance.advanced import advanced_impacts, crossing_impacts
 from monitor.relevance.chips import few
+from monitor.relevance.context import Context
 from monitor.relevance.impact import Assessment, Impact
 from monitor.relevance.listing import list_impacts
 from monitor.relevance.parties import (
@@ -31,19 +31,6 @@ from monitor.relevance.parties import (
 )
 from monitor.relevance.reading import Reading, read
 from monitor.severity import Severity
-
-
-@dataclass
-class Context:
-    doc: Document
-    reading: Reading
-    portfolio: Portfolio
-    day: date  # the day the document speaks of: its effective date, else publication
-    today: date  # for questions about now (is the affiliates rule in force today?)
-    previous: Document | None
-    named: dict[str, dict[str, str]]  # customers / chips / watch_terms named in the text
-    assessment: Assessment = field(default_factory=Assessment)
-
 
 Builder = Callable[[Context], list[Impact]]
 
@@ -197,7 +184,7 @@ def deadline_impacts(ctx: Context, found: list[Impact]) -> list[Impact]:
     due = [d for d in deadlines.extract(ctx.doc) if d.kind == "comments"]
     if r.action == "briefing":
         return [Impact("deadline", "medium", "a public briefing on the rule",
-                       "attend or follow it; bring your questions on the rule's scope")]  # fmt: skip
+                       "attend or follow it with your questions on the rule's scope")]  # fmt: skip
     if due:
         last = max(d.due for d in due)
         verb = "moves the comment deadline to" if r.action == "extension" else "comments due by"

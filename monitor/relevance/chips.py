@@ -75,8 +75,10 @@ def classify(chip: Chip, day: date | None) -> ChipClass:
                          "3A090 excludes it")  # fmt: skip
             result = None
         elif chip.datacenter is None:
-            notes.append(f"if it is not designed or marketed for datacenters, Note 2 to 3A090 "
-                         f"excludes it (TPP {tpp:g} < {line:g}); `datacenter` is not recorded")  # fmt: skip
+            notes.append(
+                f"if it is not designed or marketed for datacenters, Note 2 to 3A090 excludes "
+                f"it (TPP {tpp:g} < {line:g}); `datacenter` is not recorded"
+            )
     if result in (None, eccn.UNKNOWN):
         declared = sorted(c for c in declared_eccns(chip) if advanced_family(c))
         if declared and (result == eccn.UNKNOWN or not found.values):

@@ -107,3 +107,18 @@ def unique(found: list[Home]) -> list[Home]:
             seen.add(home.customer.id)
             out.append(home)
     return out
+
+
+def scope(found: list[Home], shown: int = 8) -> str:
+    """A destination scope's customers in one line: how many where, then their ids
+    ("18 customers: China 17, Macau 1 (biren, biren-guangzhou, ... and 10 more)")."""
+    from monitor.relevance.chips import few
+
+    by: dict[str, int] = {}
+    for home in found:
+        where = countries.name_of(home.country)
+        by[where] = by.get(where, 0) + 1
+    where = ", ".join(f"{w} {n}" for w, n in sorted(by.items(), key=lambda kv: -kv[1]))
+    ids = few([h.customer.id for h in found], shown)
+    noun = "customer" if len(found) == 1 else "customers"
+    return f"{len(found)} {noun}: {where} ({ids})"

@@ -13,18 +13,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from monitor.document import Listed
 from monitor.knowledge import countries, rule_status
 from monitor.portfolio import Customer, Portfolio, derived
 from monitor.relevance import customers as cust
 from monitor.relevance.chips import few
+from monitor.relevance.context import Context
 from monitor.relevance.impact import Impact
 from monitor.severity import Severity
-
-if TYPE_CHECKING:
-    from monitor.relevance.assess import Context
 
 LISTS: dict[str, tuple[str, Severity]] = {
     # list -> its name, and how severe a customer's listing on it is
@@ -192,11 +190,14 @@ def _owner_impact(ctx: Context, customer: Customer, owner: str, share: float | N
     today = ctx.today
     period = rule.on(today) if rule else None
     if period is not None and period.state == "in_force":
-        return Impact("owner_listed", "critical",
-                      f"{who} is owned {held} by {owner}, now on the Entity List: under "
-                      f"{rule.short if rule else 'the affiliates rule'} it is restricted as if listed",
-                      TO_DO["entity_list"].format(who=customer.name), customers=(customer.id,),
-                      evidence=(f"{rule.title if rule else ''}: {period.state} since {period.from_}",))  # fmt: skip
+        short = rule.short if rule else "the affiliates rule"
+        return Impact(
+            "owner_listed", "critical",
+            f"{who} is owned {held} by {owner}, now on the Entity List: under {short} it is "
+            "restricted as if listed",
+            TO_DO["entity_list"].format(who=customer.name), customers=(customer.id,),
+            evidence=(f"{short}: in force since {period.from_}",),
+        )  # fmt: skip
     ends = period.until if period else None
     back = f" when the suspension ends on {date.fromordinal(ends.toordinal() + 1)}" if ends else ""
     return Impact("owner_listed", "high",
@@ -320,7 +321,8 @@ def _unread(ctx: Context, main: str) -> list[Impact]:
                 "screen the rule's entries against these customers as soon as its text is "
                 "available", customers=tuple(h.customer.id for h in homes),
                 destinations=tuple(sorted({h.country for h in homes})),
-                in_force_from=ctx.doc.effective_on, evidence=(f"entries not read ({r.stage} stage)",),
+                in_force_from=ctx.doc.effective_on,
+                evidence=(f"entries not read ({r.stage} stage)",),
             ))  # fmt: skip
             continue
         elsewhere = cust.unique(cust.at_home_in(ctx.portfolio, stated, ctx.day)) if stated else []
@@ -333,7 +335,10 @@ def _unread(ctx: Context, main: str) -> list[Impact]:
 
 
 def _grouped(homes: list[cust.Home]) -> str:
-    """Customers by destination, every one named: "China: Biren (biren), ...; Macau: ..."."""
+    """Customers by destination, every one named ("China: Biren (biren), ...; Macau: ..."),
+    or, when there are many, counted by destination with their ids."""
+    if len(homes) > 8:
+        return cust.scope(homes, shown=12)
     by: dict[str, list[str]] = {}
     for h in homes:
         via = "" if h.via == "located" else " (through its parent)"

@@ -5,15 +5,12 @@ end-use and end-user controls, and changes of Country Group for customers' desti
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from monitor.knowledge import countries, rule_status
 from monitor.relevance import customers as cust
 from monitor.relevance.chips import advanced_computing, few
+from monitor.relevance.context import Context
 from monitor.relevance.impact import Impact
-
-if TYPE_CHECKING:
-    from monitor.relevance.assess import Context
 
 AFFILIATES = "2025-19001"
 
@@ -75,9 +72,10 @@ def end_user_impacts(ctx: Context) -> list[Impact]:
     return [Impact(
         "end_user_controls", "high",
         "changes the military end-use and end-user controls for customers in destinations of "
-        f"concern: {few([h.say() for h in homes], 6)}",
+        f"concern: {cust.scope(homes)}",
         "check which of these customers could be military or military-support end users, and "
-        "the licence needs of the items you ship them", customers=tuple(h.customer.id for h in homes),
+        "the licence needs of the items you ship them",
+        customers=tuple(h.customer.id for h in homes),
         destinations=tuple(sorted({h.country for h in homes})), in_force_from=ctx.doc.effective_on,
         evidence=_terms(ctx, "end_user_controls"),
     )]  # fmt: skip
@@ -100,7 +98,7 @@ def destination_impacts(ctx: Context) -> list[Impact]:
         "destination_scope", severity,
         f"{names} changes Country Group: licence requirements and exceptions for "
         f"{few([c.label for c in chips], 6) or 'the portfolio’s chips'} to customers there "
-        f"change: {few([h.say() for h in homes], 6)}",
+        f"change: {cust.scope(homes)}",
         "re-check the licence requirement, licence exceptions and review policy for each "
         "shipment to these customers", chips=tuple(c.chip.id for c in chips),
         customers=tuple(h.customer.id for h in homes), destinations=tuple(sorted(changed)),
@@ -125,10 +123,11 @@ def direct_product_impacts(ctx: Context) -> list[Impact]:
         return [Impact(
             "licence", "high",
             "foreign-made items with US technology (the portfolio's chips made abroad) to "
-            f"customers in the destinations it names need a licence: {few([h.say() for h in homes], 6)}",
+            f"customers in the destinations it names need a licence: {cust.scope(homes)}",
             "check where each chip is made and whether the new rule reaches shipments to these "
             "customers", customers=tuple(h.customer.id for h in homes),
-            destinations=tuple(sorted({h.country for h in homes})), in_force_from=ctx.doc.effective_on,
+            destinations=tuple(sorted({h.country for h in homes})),
+            in_force_from=ctx.doc.effective_on,
         )]  # fmt: skip
     return [Impact(
         "review", "medium",

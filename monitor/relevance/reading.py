@@ -40,7 +40,8 @@ _LIST_VERBS: tuple[tuple[ListAction, re.Pattern[str]], ...] = (
 )  # fmt: skip
 _TITLE_VERBS = (*_LIST_VERBS, ("revised", re.compile(r"\bAmendments?\b")))
 _GROUP_CHANGE = re.compile(
-    r"\b(?:add(?:s|ed|ing)?|remov(?:es|ed|ing|e)|mov(?:es|ed|ing|e)|no longer|transfer(?:s|red)?)\b",
+    r"\b(?:add(?:s|ed|ing)?|remov(?:es|ed|ing|e)|mov(?:es|ed|ing|e)|no longer|"
+    r"transfer(?:s|red)?)\b",
     re.IGNORECASE,
 )
 _SENTENCES = re.compile(r"(?<=[.;])\s+")
@@ -109,6 +110,10 @@ def read(doc: Document) -> Reading:
     actions, destinations = _list_changes(doc.abstract or "")
     if not actions:  # a title's "Amendments to ... the Entity List" revises entries
         actions, destinations = _list_changes(doc.title or "", _TITLE_VERBS)
+    if regime == "export_control" and doc.rule is not None and doc.rule.entities:
+        # the rule's text amends the Entity List, whatever its title and summary say
+        subjects.setdefault("entity_list", ["the rule's text amends Supp. No. 4 to part 744"])
+        actions = actions | {e.action for e in doc.rule.entities}  # type: ignore[misc]
     return Reading(
         stage=stage_of(doc),
         regime=regime,
