@@ -24,8 +24,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from monitor.entities import COUNTRY_CODES, ENTITY_LIST, country_code
+from monitor.entities import ENTITY_LIST, country_code
 from monitor.fedreg_xml import LABEL_MARK, LABEL_TOKEN, int_to_roman, roman_to_int, squeeze
+from monitor.knowledge import countries
 
 CCL = "Supp. 1 to Part 774"
 
@@ -89,7 +90,7 @@ _ECCN = re.compile(r"\b\d[A-E]\d{3}(?:\.[a-z0-9]+)*\b")
 _NUMBERING = re.compile(r"^\s*(?:(\d+)|([a-z]{1,4}|[A-Z]))[.)]\s+")
 _AUTHORITY = re.compile(r"authority\s+citation", re.IGNORECASE)
 
-_HEADINGS = sorted((k for k in COUNTRY_CODES if re.search(r"[A-Z]{2}", k)), key=len, reverse=True)
+_HEADINGS = sorted(countries.heading_names(), key=len, reverse=True)
 _HEADING_ALT = "|".join(re.escape(h) for h in _HEADINGS)
 _UPPER_HEADING = re.compile(rf"(?<![A-Za-z])(?:{_HEADING_ALT})(?![A-Za-z])")
 _UNDER_HEADING = re.compile(

@@ -857,19 +857,12 @@ def _section_order(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 # --- the result -----------------------------------------------------------------------
 
 
-@cache  # a few codes, looked up once per entry
 def country_name(code: str | None) -> str:
     """A short display name of an ISO code: "CN" -> "China", "AE" -> "United Arab
     Emirates"; the code itself when unknown."""
-    from monitor.entities import COUNTRY_CODES
+    from monitor.knowledge import countries
 
-    if not code:
-        return "unknown destination"
-    names = [k for k, v in COUNTRY_CODES.items() if v == code and "," not in k]
-    names = [n for n in names if len(n) > 3 and "." not in n] or names
-    if not names:
-        return code
-    return " ".join(w.capitalize() for w in min(names, key=len).split())
+    return countries.name_of(code)
 
 
 def _plural(n: int, one: str, many: str) -> str:

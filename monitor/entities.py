@@ -25,137 +25,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from monitor.fedreg_xml import Document, Table, parse_document, squeeze
+from monitor.knowledge import countries
 
 ENTITY_LIST = "Supp. 4 to Part 744"  # the section id `monitor.fedreg_xml` gives it
 
 # --- destinations -------------------------------------------------------------------
 
-# Entity List headings (and the plain names the preambles use) -> ISO 3166-1 alpha-2.
-COUNTRY_CODES: dict[str, str] = {
-    "AFGHANISTAN": "AF",
-    "ARMENIA": "AM",
-    "AUSTRALIA": "AU",
-    "AUSTRIA": "AT",
-    "AZERBAIJAN": "AZ",
-    "BAHRAIN": "BH",
-    "BELARUS": "BY",
-    "BELGIUM": "BE",
-    "BULGARIA": "BG",
-    "BURMA": "MM",
-    "MYANMAR": "MM",
-    "CANADA": "CA",
-    "CHINA, PEOPLE'S REPUBLIC OF": "CN",
-    "PEOPLE'S REPUBLIC OF CHINA": "CN",
-    "CHINA": "CN",
-    "COLOMBIA": "CO",
-    "COSTA RICA": "CR",
-    "CYPRUS": "CY",
-    "CZECH REPUBLIC": "CZ",
-    "CZECHIA": "CZ",
-    "DENMARK": "DK",
-    "ECUADOR": "EC",
-    "EGYPT": "EG",
-    "ESTONIA": "EE",
-    "FINLAND": "FI",
-    "FRANCE": "FR",
-    "GEORGIA": "GE",
-    "GERMANY": "DE",
-    "GREECE": "GR",
-    "HONG KONG": "HK",
-    "HUNGARY": "HU",
-    "INDIA": "IN",
-    "INDONESIA": "ID",
-    "IRAN": "IR",
-    "IRAQ": "IQ",
-    "IRELAND": "IE",
-    "ISRAEL": "IL",
-    "ITALY": "IT",
-    "JAPAN": "JP",
-    "JORDAN": "JO",
-    "KAZAKHSTAN": "KZ",
-    "KOREA, DEMOCRATIC PEOPLE'S REPUBLIC OF": "KP",
-    "NORTH KOREA": "KP",
-    "KOREA, REPUBLIC OF": "KR",
-    "SOUTH KOREA": "KR",
-    "KYRGYZSTAN": "KG",
-    "LATVIA": "LV",
-    "LEBANON": "LB",
-    "LIBYA": "LY",
-    "LITHUANIA": "LT",
-    "LUXEMBOURG": "LU",
-    "MACAU": "MO",
-    "MACAO": "MO",
-    "MALAYSIA": "MY",
-    "MALTA": "MT",
-    "MEXICO": "MX",
-    "MOLDOVA": "MD",
-    "NETHERLANDS": "NL",
-    "NEW ZEALAND": "NZ",
-    "NICARAGUA": "NI",
-    "NORWAY": "NO",
-    "OMAN": "OM",
-    "PAKISTAN": "PK",
-    "PANAMA": "PA",
-    "PHILIPPINES": "PH",
-    "POLAND": "PL",
-    "PORTUGAL": "PT",
-    "QATAR": "QA",
-    "ROMANIA": "RO",
-    "RUSSIA": "RU",
-    "RUSSIAN FEDERATION": "RU",
-    "SAUDI ARABIA": "SA",
-    "SENEGAL": "SN",
-    "SERBIA": "RS",
-    "SINGAPORE": "SG",
-    "SLOVAKIA": "SK",
-    "SLOVENIA": "SI",
-    "SOUTH AFRICA": "ZA",
-    "SOUTH SUDAN": "SS",
-    "SPAIN": "ES",
-    "SRI LANKA": "LK",
-    "SUDAN": "SD",
-    "SWEDEN": "SE",
-    "SWITZERLAND": "CH",
-    "SYRIA": "SY",
-    "TAIWAN": "TW",
-    "TAJIKISTAN": "TJ",
-    "THAILAND": "TH",
-    "TURKEY": "TR",
-    "TÜRKIYE": "TR",
-    "TURKIYE": "TR",
-    "UKRAINE": "UA",
-    "UNITED ARAB EMIRATES": "AE",
-    "UAE": "AE",
-    "U.A.E.": "AE",
-    "UNITED KINGDOM": "GB",
-    "UNITED STATES": "US",
-    "UZBEKISTAN": "UZ",
-    "VENEZUELA": "VE",
-    "VIETNAM": "VN",
-    "YEMEN": "YE",
-}
-ISO_CODES = frozenset(COUNTRY_CODES.values())
-
-
-def _heading_key(name: str) -> str:
-    text = name.replace("’", "'").replace("‘", "'").upper()
-    text = re.sub(r"\((?:[A-Z.' ]+)\)", " ", text)  # "(CHINA)", "(UAE)"
-    text = re.sub(r"^\s*(?:THE)\s+", "", squeeze(text))
-    text = re.sub(r",\s*THE$", "", text)
-    return squeeze(text).strip(" ,.;:")
-
 
 def country_code(name: str | None) -> str | None:
     """ISO code of an Entity List heading or a country name: "CHINA, PEOPLE'S
     REPUBLIC OF" -> "CN", "the United Arab Emirates (UAE)" -> "AE"; None if unknown."""
-    if not name:
-        return None
-    key = _heading_key(name)
-    if key in COUNTRY_CODES:
-        return COUNTRY_CODES[key]
-    if len(key) == 2 and key in ISO_CODES:
-        return key
-    return None
+    return countries.code_of(squeeze(name)) if name else None
 
 
 # --- the entry ------------------------------------------------------------------------

@@ -70,6 +70,7 @@ from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
+from monitor.knowledge import countries
 from monitor.portfolio import Customer, Portfolio
 
 DEFAULT_THRESHOLD = 88
@@ -204,6 +205,8 @@ WORD_FORMS = {
     "madras": "chennai", "calcutta": "kolkata",
 }  # fmt: skip
 
+# words of country names as they appear inside company names ("Huawei Technologies
+# (Thailand)"), in the screener's normalised form; names to ISO codes are monitor.knowledge
 COUNTRY_NAMES: dict[str, frozenset[str]] = {
     code: frozenset(names.split())
     for code, names in {
@@ -1008,10 +1011,14 @@ def _set_aside(found: list[_Candidate]) -> list[_Candidate]:
 
 
 def country_code(value: str) -> str:
-    """ISO alpha-2 for a code or a country name ("China", "Hong Kong"); else as given."""
+    """ISO alpha-2 for a code or a country name ("China", "Hong Kong"); else as given.
+    The countries table decides; the place words of company names are the fallback."""
     text = value.strip()
     if len(text) == 2 and text.isalpha():
         return text.upper()
+    found = countries.code_of(text)
+    if found is not None:
+        return found
     tokens = normalise(text).tokens
     joined = "".join(tokens)
     for code, names in COUNTRY_NAMES.items():
