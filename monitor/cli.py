@@ -404,7 +404,7 @@ def deadlines(
     """Upcoming comment, effective and compliance dates of the documents that matter."""
     from rich.table import Table
 
-    from monitor.deadlines import fr_today
+    from monitor.deadlines import fr_today, not_live
     from monitor.ics import CalendarEntry, to_ics
     from monitor.scoring import score_of
     from monitor.store import open_deadlines, open_store
@@ -417,8 +417,9 @@ def deadlines(
     with db.session() as session:
         for deadline, row in open_deadlines(session, today.isoformat(), until.isoformat()):
             doc = row.document
+            dead = not_live(deadline.kind, doc.document_number, date.fromisoformat(deadline.due_on))
             score = score_of(config, doc)
-            if everything or score.relevant:
+            if everything or (score.relevant and not dead):
                 rows.append((deadline, doc, score))
     entries = [
         CalendarEntry(

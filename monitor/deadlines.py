@@ -21,6 +21,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from monitor.document import Document
+from monitor.knowledge import rule_status
 
 FR_ZONE = ZoneInfo("America/New_York")
 DEFAULT_OFFSETS = (30, 14, 7, 1)
@@ -126,3 +127,16 @@ def cited(doc: Document) -> tuple[set[str], set[str]]:
     citations = {f"{vol} FR {page}" for vol, page in _CITATION.findall(text)}
     citations.discard(doc.citation or "")
     return numbers, citations
+
+
+def not_live(kind: str, document_number: str, due: date) -> str | None:
+    """Why a deadline does not bind, or None: the compliance or effective date of a rule
+    that is not enforced, rescinded or suspended on that day (a comment period stays open
+    whatever the rule's status)."""
+    if kind == "comments":
+        return None
+    rule = rule_status.rule(document_number)
+    period = rule.on(due) if rule else None
+    if rule is None or period is None or period.state == "in_force":
+        return None
+    return f"{rule.short} is {period.state.replace('_', ' ')} on {due}"

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from monitor.alerts import Rendered, diffstat, render
 from monitor.config import Config, DigestConfig
-from monitor.deadlines import FR_ZONE, fr_today
+from monitor.deadlines import FR_ZONE, fr_today, not_live
 from monitor.document import Document
 from monitor.scoring import score_of
 from monitor.store import (
@@ -336,9 +336,11 @@ def build_digest(
     deadlines = []
     for deadline, doc_row in open_deadlines(session, today.isoformat(), horizon.isoformat()):
         doc = doc_row.document
+        due = date.fromisoformat(deadline.due_on)
+        if not_live(deadline.kind, doc.document_number, due):
+            continue
         score = score_of(config, doc)
         if score.relevant:
-            due = date.fromisoformat(deadline.due_on)
             deadlines.append(DeadlineItem(
                 kind=deadline.kind, due=deadline.due_on, days_left=(due - today).days,
                 document_number=doc.document_number, title=_title(doc), url=doc.url,

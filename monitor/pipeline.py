@@ -307,8 +307,9 @@ def scan_deadlines(session: Session, config: Config, now: datetime | None = None
     for deadline, row in store.open_deadlines(session, since=today.isoformat()):
         if deadline.kind not in config.deadlines.kinds:
             continue
-        offset = deadlines.reminder_offset(date.fromisoformat(deadline.due_on), today, offsets)
-        if offset is None:
+        due = date.fromisoformat(deadline.due_on)
+        offset = deadlines.reminder_offset(due, today, offsets)
+        if offset is None or deadlines.not_live(deadline.kind, row.document_number, due):
             continue
         key = f"deadline:{row.key}:{deadline.kind}:{deadline.due_on}:{offset}d"
         if store.event_exists(session, key):
