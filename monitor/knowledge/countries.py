@@ -1,6 +1,6 @@
 """One table of destinations: ISO codes, the names rules print, and where a text names one.
 
-ISO 3166 codes and names come from pycountry; `data/countries.yaml` adds the names the
+ISO 3166 codes and names come from pycountry; `data/countries.json` adds the names the
 EAR and the Federal Register use ("CHINA, PEOPLE'S REPUBLIC OF", "Korea, South",
 "Burma", "Türkiye", "U.A.E.") and the destinations the EAR treats as others (Hong Kong
 as China since 2020-12-23). Every module that reads a country name asks this one.
