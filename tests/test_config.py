@@ -633,6 +633,28 @@ def test_bad_chip_names_the_portfolio_file(write_config, tmp_path: Path) -> None
     assert str(path) not in message
 
 
+def test_a_misspelt_chip_parameter_is_reported_not_dropped(write_config, tmp_path: Path) -> None:
+    chips = write(
+        tmp_path / "pf" / "chips.yaml",
+        """\
+        chips:
+          - id: probe
+            name: Probe Accelerator
+            tpp: 4800
+            vendor_sku: PA-1              # a key of one's own: allowed
+            memory_bandwith_density: 3.1  # a parameter the rules need, misspelt
+        """,
+    )
+    path = write_config("data_dir: state\nportfolio:\n  path: pf/chips.yaml\n")
+    assert config_error(path) == (
+        f"{chips}:6: chips[0].memory_bandwith_density: unknown key; did you mean "
+        "'memory_bandwidth_density'?"
+    )
+    chips.write_text(chips.read_text().replace("memory_bandwith", "memory_bandwidth"))
+    (chip,) = load_config(path).portfolio.chips
+    assert chip.memory_bandwidth_density == 3.1 and chip.tpp == 4800
+
+
 def test_customer_without_id_names_file_line_and_field(write_config, tmp_path: Path) -> None:
     write(tmp_path / "pf" / "chips.yaml", CHIPS.replace("-4800", "4800"))
     customers = write(

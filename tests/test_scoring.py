@@ -149,7 +149,7 @@ def test_score_command_json_shape_on_records_and_pages(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     scores = json.loads(result.stdout)
-    assert len(scores) == 1 + 21
+    assert len(scores) == 1 + 64
     first = scores[0]
     assert set(first) == {
         "document_number", "score", "severity", "relevant", "reasons", "matches", "impacts",

@@ -31,6 +31,7 @@ _ASPECTS: tuple[tuple[ImpactKind, tuple[str, ...], str], ...] = (
                         "thresholds", "3a090", "4a090"), "changes the classification of"),
 )  # fmt: skip
 DEFAULT = ("licence", "changes the licence requirements for")
+EXCEPTION_KINDS = ("licence", "licence_exception")
 
 
 def advanced_impacts(ctx: Context) -> list[Impact]:
@@ -59,13 +60,14 @@ def advanced_impacts(ctx: Context) -> list[Impact]:
         severity = "medium"
         who = "no customer in the destinations its licences cover"
         todo = "check the new text against your classifications"
+    notes = _caveats(ctx) + (_exceptions(ctx) if homes and kind in EXCEPTION_KINDS else ())
     out.append(Impact(
         kind, severity,
         f"{verb} {few(chip_labels, 6)} (the advanced-computing class); {who}",
         todo, chips=tuple(c.chip.id for c in chips),
         customers=tuple(h.customer.id for h in homes),
         destinations=tuple(sorted({h.country for h in homes})),
-        in_force_from=ctx.doc.effective_on, evidence=_terms(ctx), notes=_caveats(ctx),
+        in_force_from=ctx.doc.effective_on, evidence=_terms(ctx), notes=notes,
     ))  # fmt: skip
     if ctx.reading.about("foundry_due_diligence"):
         out.append(_foundry(ctx, chips))
@@ -100,6 +102,16 @@ def _customers(ctx: Context) -> tuple[list[Home], str]:
     licence, version = controls.licence_on(day)
     scope = cust.in_licence_scope(ctx.portfolio, licence, day)
     return scope, f"in the licence scope in force ({licence.describe()}; {version.citation})"
+
+
+def _exceptions(ctx: Context) -> tuple[str, ...]:
+    """The licence exceptions for the class in force on the rule's day, as the knowledge
+    model words where each applies."""
+    return tuple(
+        f"License Exception {e.name} ({e.title}): {e.where}; {e.needs}; not for {e.not_for}"
+        for e in controls.exceptions()
+        if e.effective <= ctx.day and e.name != "HBM"
+    )
 
 
 def _caveats(ctx: Context) -> tuple[str, ...]:

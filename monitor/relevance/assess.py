@@ -9,11 +9,13 @@ Builders are registered by subject, so a new control subject is a lexicon entry 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from monitor import deadlines
 from monitor.document import Document
+from monitor.knowledge import rule_status
 from monitor.knowledge.subjects import lexicon
 from monitor.names import portfolio_index
 from monitor.portfolio import Portfolio
@@ -244,9 +246,22 @@ def assess(
     ceiling = CEILINGS.get(reading.action)
     if ceiling is not None:
         impacts = [i.at_most(*ceiling) for i in impacts]
+    status = status_today(doc, ctx.today)
+    if status:
+        impacts = [replace(i, notes=(*i.notes, status)) for i in impacts]
     ctx.assessment.impacts = _merged(impacts)
     ctx.assessment.evidence = evidence(doc, reading)
     return ctx.assessment
+
+
+def status_today(doc: Document, today: date) -> str | None:
+    """A rule the knowledge model knows is no longer simply in force: say so on its impacts."""
+    rule = rule_status.rule(doc.document_number)
+    period = rule.on(today) if rule else None
+    if rule is None or period is None or period.state == "in_force":
+        return None
+    until = f" until {period.until}" if period.until else ""
+    return f"today {rule.short} is {period.state.replace('_', ' ')} since {period.from_}{until}"
 
 
 def _merged(impacts: list[Impact]) -> list[Impact]:
