@@ -73,7 +73,8 @@ class Score:
         """The most severe impact in one line, and how many more there are."""
         if not self.impacts:
             return "no impact on the portfolio"
-        first, more = self.impacts[0], len(self.impacts) - 1
+        first = self.impacts[0]
+        more = sum(1 for i in self.impacts[1:] if i.severity not in ("info",))
         return first.summary + (f" (+{more} more)" if more else "")
 
 

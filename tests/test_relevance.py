@@ -173,3 +173,38 @@ def test_a_section_232_investigation_of_semiconductors_is_a_trade_measure(portfo
     found = kinds(record("2025-06591"), portfolio)
     assert found["trade_measure"] == "medium"
     assert not score_document(record("2025-13345"), portfolio).relevant  # polysilicon
+
+
+BIS = [{"name": "Industry and Security Bureau", "slug": "industry-and-security-bureau"}]
+
+
+def probe(**fields) -> Document:
+    """A made-up record (not a real FR document) to probe one behaviour."""
+    return Document.model_validate({"document_number": "TEST-0001", "type": "Rule", **fields})
+
+
+def test_a_summary_naming_its_only_entry_is_screened(portfolio):
+    doc = probe(title="Addition of an Entity to the Entity List", agencies=BIS,
+                abstract="This rule adds Fujian Jinhua Integrated Circuit Company, Ltd. "
+                         "(Jinhua) to the Entity List under the destination of China.")  # fmt: skip
+    (impact,) = assess(doc, portfolio).impacts
+    assert impact.kind == "screened" and "Fujian Jinhua" in impact.summary
+    counted = doc.model_copy(update={"abstract": "This rule adds 12 entities, among them Fujian "
+                                     "Jinhua Integrated Circuit Company, Ltd., under China."})  # fmt: skip
+    assert kinds(counted, portfolio) == {"review": "high"}  # the other eleven are not known
+
+
+def test_a_sanctions_designation_of_a_customer_is_high(portfolio):
+    ofac = probe(type="Notice", agencies=[{"name": "Foreign Assets Control Office",
+                                           "slug": "foreign-assets-control-office"}],
+                 abstract="OFAC is publishing the names of persons whose property is blocked, "
+                          "including Huawei Technologies Co., Ltd.")  # fmt: skip
+    (impact,) = assess(ofac, portfolio).impacts
+    assert (impact.kind, impact.severity, impact.customers) == ("named", "high", ("huawei",))
+
+
+def test_extending_a_suspension_is_a_status_change_not_a_deadline(portfolio):
+    doc = probe(title="Extension of the Suspension of the Affiliates Rule", agencies=BIS,
+                abstract="BIS extends the suspension of the interim final rule 'Expansion of "
+                         "End-User Controls to Cover Affiliates of Certain Listed Entities'.")  # fmt: skip
+    assert kinds(doc, portfolio) == {"rule_status": "high"}

@@ -32,6 +32,16 @@ _ASPECTS: tuple[tuple[ImpactKind, tuple[str, ...], str], ...] = (
 )  # fmt: skip
 DEFAULT = ("licence", "changes the licence requirements for")
 EXCEPTION_KINDS = ("licence", "licence_exception")
+# what a document that is not itself the rule does about the controls on the chips
+ABOUT = {
+    "briefing": "holds a public briefing on a rule on the controls on",
+    "extension": "extends a deadline of a rule on the controls on",
+    "correction": "corrects a rule on the controls on",
+    "proposed": "proposes to change the controls on",
+    "request_for_information": "asks for comments on the controls on",
+    "meeting": "holds a meeting on the controls on",
+    "information_collection": "collects information under the controls on",
+}
 
 
 def advanced_impacts(ctx: Context) -> list[Impact]:
@@ -50,6 +60,7 @@ def advanced_impacts(ctx: Context) -> list[Impact]:
     if known is not None:
         return [*out, known]
     kind, verb = _aspect(ctx)
+    verb = ABOUT.get(ctx.reading.action, verb)
     chip_labels = [c.label for c in chips]
     if homes:
         severity: Severity = "high"

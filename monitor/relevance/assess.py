@@ -81,6 +81,15 @@ def unstated_impacts(ctx: Context) -> list[Impact]:
     )]  # fmt: skip
 
 
+# other bodies of law that restrict dealings with a party they name
+NAMED_RESTRICTS: dict[str, tuple[Severity, str]] = {
+    "sanctions": ("high", "a sanctions designation blocks its property and prohibits dealings "
+                          "with it (and with entities it owns 50% or more)"),
+    "military_designation": ("medium", "a Chinese military company designation (procurement "
+                                       "and investment consequences, not an export licence)"),
+}  # fmt: skip
+
+
 def named_impacts(ctx: Context) -> list[Impact]:
     """Customers and chips a document names, outside an end-user list change."""
     out: list[Impact] = []
@@ -98,6 +107,11 @@ def named_impacts(ctx: Context) -> list[Impact]:
                 f"read what it requires for shipments to {known[cid].name}; hold them until "
                 "reviewed", customers=(cid,), evidence=(f"named as {found!r}",),
             ))  # fmt: skip
+        elif r.regime in NAMED_RESTRICTS:
+            severity, effect = NAMED_RESTRICTS[r.regime]
+            out.append(Impact("named", severity, f"{who} is named in {r.regime_label}: {effect}",
+                              f"check what it means for dealings with {known[cid].name}",
+                              customers=(cid,), evidence=(f"named as {found!r}",)))  # fmt: skip
         else:
             out.append(Impact("context", "low", f"{who} is named in {r.regime_label}: not an "
                               "export control on the portfolio", customers=(cid,),

@@ -249,11 +249,29 @@ def _named_in_summary(ctx: Context, main: str) -> list[Impact] | None:
                           evidence=(f"screening {hit.score}",)))  # fmt: skip
     if out:
         return out
-    if stated is not None and stated <= len(orgs):
-        return [Impact("screened", "info", f"the {len(orgs)} parties the summary names "
-                       f"({few(orgs, 3)}) are not portfolio customers",
-                       evidence=("names read from the summary",))]  # fmt: skip
+    if (stated is not None and stated <= len(orgs)) or _named_as_object(ctx.doc.abstract or ""):
+        said = (f"the party the summary names ({orgs[0]}) is not a portfolio customer"
+                if len(orgs) == 1 else
+                f"the {len(orgs)} parties the summary names ({few(orgs, 3)}) are not portfolio "
+                "customers")  # fmt: skip
+        return [Impact("screened", "info", said, evidence=("names read from the summary",))]
     return None
+
+
+_OBJECT = re.compile(
+    r"\b(?:add(?:s|ing)|remov(?:es|ing))\s+([^;]{1,300}?)\s+(?:to|from)\s+the\s+"
+    r"(?:Entity|Unverified|Military End-User|Military End User)\s+List",
+    re.IGNORECASE,
+)
+_COUNTED = re.compile(r"\b(?:entit(?:y|ies)|entries|persons?|parties|addresses|aliases)\b",
+                      re.IGNORECASE)  # fmt: skip
+
+
+def _named_as_object(text: str) -> bool:
+    """A summary whose verb takes the organisations themselves as its object ("adds Fujian
+    Jinhua Integrated Circuit Company, Ltd. (Jinhua) to the Entity List"): they are all."""
+    found = _OBJECT.search(text)
+    return bool(found and organisations(found.group(1)) and not _COUNTED.search(found.group(1)))
 
 
 def organisations(text: str) -> list[str]:

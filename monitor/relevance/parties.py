@@ -24,9 +24,8 @@ def ownership_impacts(ctx: Context) -> list[Impact]:
     short = rule.short if rule else "the affiliates rule"
     with_owners = [c for c in ctx.portfolio.customers if c.owners or c.parent]
     unknown = len(ctx.portfolio.customers) - len(with_owners)
-    owned = f"{len(with_owners)} customers have owners recorded" + (
-        f", {unknown} have none" if unknown else ""
-    )
+    owned = (f"{len(with_owners)} customer{'s have' if len(with_owners) != 1 else ' has'} "
+             "owners recorded" + (f", {unknown} have none" if unknown else ""))  # fmt: skip
     status = ctx.reading.status
     evidence = tuple(f"{k}: {', '.join(v)}" for k, v in status.items())
     if "suspended" in status or "reinstated" in status or "rescinded" in status:

@@ -178,9 +178,12 @@ def action_of(doc: Document, text: str) -> str:
 
 
 def _extension_only(doc: Document, title: str, last: str, summary: dict) -> bool:
-    """A document that only moves a comment deadline, not a rule that also does (whose
-    title names its own amendments: "...; Amendments and Clarifications; and Extension of
-    Comment Period")."""
+    """A document that only moves a comment period or deadline, not a rule that also does
+    (whose title names its own amendments: "...; Amendments and Clarifications; and
+    Extension of Comment Period"), nor an extension of a suspension."""
+    words = f"{title} {doc.abstract or ''}".lower()
+    if "comment" not in words and "deadline" not in words and "date" not in words:
+        return False
     if title.lower().startswith("extension") or last.lower().startswith("extension"):
         if doc.abstract:
             return not _SUBSTANTIVE.search(doc.abstract)
