@@ -189,8 +189,10 @@ def test_a_summary_naming_its_only_entry_is_screened(portfolio):
                          "(Jinhua) to the Entity List under the destination of China.")  # fmt: skip
     (impact,) = assess(doc, portfolio).impacts
     assert impact.kind == "screened" and "Fujian Jinhua" in impact.summary
-    counted = doc.model_copy(update={"abstract": "This rule adds 12 entities, among them Fujian "
-                                     "Jinhua Integrated Circuit Company, Ltd., under China."})  # fmt: skip
+    counted = doc.model_copy(update={"abstract": (
+        "This rule adds 12 entities, among them Fujian Jinhua Integrated Circuit Company, Ltd., "
+        "under China."
+    )})  # fmt: skip
     assert kinds(counted, portfolio) == {"review": "high"}  # the other eleven are not known
 
 
@@ -204,7 +206,9 @@ def test_a_sanctions_designation_of_a_customer_is_high(portfolio):
 
 
 def test_extending_a_suspension_is_a_status_change_not_a_deadline(portfolio):
-    doc = probe(title="Extension of the Suspension of the Affiliates Rule", agencies=BIS,
-                abstract="BIS extends the suspension of the interim final rule 'Expansion of "
-                         "End-User Controls to Cover Affiliates of Certain Listed Entities'.")  # fmt: skip
+    doc = probe(
+        title="Extension of the Suspension of the Affiliates Rule", agencies=BIS,
+        abstract="BIS extends the suspension of the interim final rule 'Expansion of End-User "
+                 "Controls to Cover Affiliates of Certain Listed Entities'.",
+    )  # fmt: skip
     assert kinds(doc, portfolio) == {"rule_status": "high"}
