@@ -243,10 +243,6 @@ def foundry_presumption(day: date | None) -> tuple[FoundryPresumption, Version] 
     return None
 
 
-def policies_on(day: date | None) -> list[Policy]:
-    return [p for p in _file().policies if day is None or p.effective <= day]
-
-
 def policy(rule: str) -> Policy | None:
     return next((p for p in _file().policies if p.rule == rule), None)
 

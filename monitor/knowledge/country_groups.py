@@ -73,10 +73,6 @@ def _file() -> _File:
     return load("country_groups.yaml", _File)
 
 
-def names() -> list[str]:
-    return list(_file().groups)
-
-
 @cache
 def members(group: str, on: date | None = None) -> frozenset[str]:
     """The ISO codes in `group` on `on` (the data's date when None)."""
@@ -95,18 +91,10 @@ def groups_of(code: str, on: date | None = None) -> set[str]:
     return {g for g in _file().groups if as_country in members(g, on)}
 
 
-def in_any(code: str, groups: list[str], on: date | None = None) -> bool:
-    return bool(groups_of(code, on) & set(groups))
-
-
 def caveats(codes: set[str], on: date | None = None) -> list[Change]:
     """Unconfirmed amendments (`verify`) in force on `on` that concern `codes`."""
     day = on or date.today()
     return [c for c in _file().changes if c.verify and c.country in codes and c.effective <= day]
-
-
-def as_of() -> date:
-    return _file().as_of
 
 
 _LABEL = re.compile(r"\b(?:Country\s+Groups?\s+)?([A-E]):\s?([1-6])(?!\w)")
