@@ -82,11 +82,14 @@ _FOLDED = _INVISIBLE | {
 }  # fmt: skip
 _INVISIBLE_CHARS = re.compile(f"[{''.join(_INVISIBLE)}]")
 _FOLDED_CHARS = re.compile(f"[{''.join(_FOLDED)}]")
-_EOL_HYPHEN = re.compile(r"(?<=\w)([-‐‑])[ \t]*\r?\n\s*(?=\w)")
 # "end-user", "semi-\nconductor"; the hyphen first, then what is before it: the regex
 # engine then skips to each hyphen instead of trying the look-behind everywhere
+_EOL_HYPHEN = re.compile(r"([-‐‑])(?<=\w[-‐‑])[ \t]*\r?\n\s*(?=\w)")
 _WORD_HYPHEN = re.compile(r"-(?<=\w-)(?:[ \t]*\r?\n\s*)?(?=\w)")
-_DASHES = re.compile(r"\s*-{2,}\s*")  # "a--b", "a -- b": the same dash as "a — b"
+# "a--b", "a -- b": the same dash as "a — b" (the whitespace around it is collapsed
+# after; matching it here, "\s*-{2,}", would scan a long run of spaces again from
+# each of its positions)
+_DASHES = re.compile(r"-{2,}")
 _SECTION_SIGN = re.compile(r"§\s+")
 
 
@@ -111,15 +114,32 @@ def normalise(text: str) -> str:
             text = _SECTION_SIGN.sub("§", text)
     if "-" in text:
         text = _WORD_HYPHEN.sub("", text)
-        if "--" in text or " -" in text:
+        if "--" in text:
             text = _DASHES.sub(" - ", text)
     return " ".join(text.split())
 
 
 # --- paragraph labels -----------------------------------------------------------------
 
-# "15 CFR 744.23(a)(3)", "15 CFR 744.23(a)#p2", "Supp. 4 to Part 744"
-_IDENT = re.compile(rf"^(?P<section>.*?)(?P<label>(?:{LABEL_MARK})+)?(?:#p(?P<n>\d+))?$", re.S)
+_MARK = re.compile(LABEL_MARK)
+
+
+def split_ident(key: str) -> tuple[str, str | None, str | None]:
+    """(section, label, n) of a paragraph id: "15 CFR 744.23(a)(3)" -> ("15 CFR
+    744.23", "(a)(3)", None), "15 CFR 744.23(a)#p2" -> (..., "(a)", "2"), "Supp. 4 to
+    Part 744" -> (it, None, None). Read from the end, one marker at a time: a regex
+    looking for the shortest section would try every position of the key, and match
+    the markers after each one again."""
+    head, mark, n = key.rpartition("#p")
+    if not (mark and n.isdecimal()):
+        head, n = key, None
+    end = len(head)
+    while head.endswith(")", 0, end):
+        start = head.rfind("(", 0, end)
+        if start < 0 or not _MARK.fullmatch(head, start, end):
+            break
+        end = start
+    return head[:end], head[end:] or None, n
 
 
 def _choose(token: str, stack: list[Level | None], lookahead: str | None) -> Level | None:
@@ -178,7 +198,7 @@ class Unit(NamedTuple):
 _SECTION_HEAD = re.compile(r"^\s*§+\s*(\d+\.\d+[A-Za-z0-9-]*)\.?(?:\s|$)")
 _SUPPLEMENT_HEAD = re.compile(r"^\s*Supplement\s+No\.?\s*(\d+)\s+to\s+Part\s+(\d+)", re.I)
 _APPENDIX_HEAD = re.compile(r"^\s*Appendix\s+([A-Z0-9]+(?:-\d+)?)\s+to\s+Part\s+(\d+)", re.I)
-_STARS = re.compile(r"^[\s*]*\*[\s*]*$")
+_STARS = re.compile(r"^\s*\*[\s*]*$")  # "* * *"; "\s*" first: no two ways to read a star
 _TERMINAL = re.compile(r"[.;:!?][\"')\]]*$")
 
 
@@ -266,12 +286,11 @@ def units_from_mapping(mapping: Mapping[str, str], *, reflow: bool = False) -> l
     paragraph labels."""
     units: list[Unit] = []
     for key, text in mapping.items():
-        match = _IDENT.match(key.strip())
-        section = (match.group("section") if match else key).strip()
-        label = match.group("label") if match else None
-        if match and match.group("n"):
+        section, label, n = split_ident(key.strip())
+        section = section.strip()
+        if n:
             units.append(Unit(section, None, clean(text), label or ""))
-        elif match and label:
+        elif label:
             units.append(Unit(section, label, clean(text)))
         else:
             units.extend(units_from_text(text, key.strip(), reflow=reflow))
@@ -1252,10 +1271,12 @@ def units_from_ecfr(data: bytes, name: str = "eCFR XML") -> list[Unit]:
     from watchers.ecfr import parse_part
 
     head = data[:200_000]
-    parts = [p.decode() for p in re.findall(rb"<DIV5\b[^>]*?\bN=\"([^\"]+)\"", head)]
+    # a "<DIV5" is read up to the next tag at most (no "<" in an attribute), not to
+    # the end of the head from each one; the title's digits from where they start
+    parts = [p.decode() for p in re.findall(rb"<DIV5\b[^<>]*?\bN=\"([^\"<]+)\"", head)]
     if not parts:
         parts = [p.decode() for p in re.findall(rb"/part-([0-9A-Za-z]+)", head)][:1] or [""]
-    title = re.search(rb"/title-(\d+)", head) or re.search(rb"(\d+) CFR", head)
+    title = re.search(rb"/title-(\d+)", head) or re.search(rb"(?<!\d)(\d+) CFR", head)
     documents: dict[str, Any] = {}
     for part in dict.fromkeys(parts):
         try:

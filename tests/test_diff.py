@@ -31,6 +31,7 @@ from monitor.diff import (
     units_from_text,
 )
 from monitor.pipeline import check
+from tests.bounded import in_fresh_interpreter
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ISSUE = FIXTURES / "fr_xml" / "FR-2016-04-15_full_issue.xml"  # real
@@ -603,3 +604,79 @@ def test_cli_diff_of_the_two_latest_stored_versions(httpserver, write_config, tm
         assert message in proc.stderr
     both = run_monitor(str(ECFR_V1), "--doc", "ecfr:15 CFR 744.2", cwd=tmp_path)
     assert both.returncode == 2 and "not both" in both.stderr
+
+
+# --- hostile input: every regular expression linear -------------------------------------
+
+# Each case runs in a fresh interpreter (tests/bounded.py) on an input sized so that the
+# quadratic expression it replaced would take minutes there (1 MB of spaces before
+# "--": about an hour; the 200 KB an eCFR file is sniffed in: minutes), and the linear
+# one takes milliseconds.
+HOSTILE = {
+    "dashes after a long run of spaces": (
+        "from monitor.diff import normalise\nassert normalise(' ' * 1_000_000 + 'x --') == 'x -'"
+    ),
+    "a paragraph id of labels that is not one": (
+        "from monitor.diff import split_ident, units_from_mapping\n"
+        "key = '(a)' * 300_000 + 'x'\n"
+        "assert split_ident(key) == (key, None, None)\n"
+        "[unit] = units_from_mapping({key: '(b) Test text.'})\n"
+        "assert unit.section == key and unit.label == '(b)'"
+    ),
+    "a line of stars that is not '* * *'": (
+        "from monitor.diff import split_paragraphs\n"
+        "line = '*' * 1_000_000 + 'x'\n"
+        "assert split_paragraphs(line, reflow=True) == [line]"
+    ),
+    "an eCFR head of digits and unclosed DIV5 tags": (
+        "from monitor.diff import DiffInputError, load_bytes\n"
+        "for data in (b'<DIV5>' + b'7' * 199_990, b'<DIV5 ' * 33_000):\n"
+        "    try:\n"
+        "        load_bytes(data, 'hostile.xml')\n"
+        "    except DiffInputError as exc:\n"
+        "        assert 'hostile.xml' in str(exc)\n"
+        "    else:\n"
+        "        raise AssertionError('malformed XML accepted')"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_regular_expressions_are_linear_on_adversarial_input(case: str) -> None:
+    proc = in_fresh_interpreter(HOSTILE[case], seconds=30)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_split_ident_reads_what_the_regular_expression_did() -> None:
+    """The shortest section and what follows it, as the expression it replaces read
+    them (an oracle on short keys, stripped as `units_from_mapping` strips them)."""
+    import random
+    import re
+
+    from monitor.diff import split_ident
+    from monitor.fedreg_xml import LABEL_MARK
+
+    oracle = re.compile(rf"^(?P<s>.*?)(?P<l>(?:{LABEL_MARK})+)?(?:#p(?P<n>\d+))?$", re.S)
+    assert split_ident("15 CFR 744.23(a)(3)") == ("15 CFR 744.23", "(a)(3)", None)
+    assert split_ident("15 CFR 744.23(a)#p2") == ("15 CFR 744.23", "(a)", "2")
+    assert split_ident("Supp. 4 to Part 744") == ("Supp. 4 to Part 744", None, None)
+    rng = random.Random(5)
+    pieces = ["(a)", "(12)", "(iv)", "(B)", "(ab12)", "(", ")", "#p", "3", "x", " ", "\n", "#"]
+    for _ in range(20_000):
+        key = "".join(rng.choice(pieces) for _ in range(rng.randrange(8))).strip()
+        m = oracle.match(key)
+        assert split_ident(key) == (m["s"], m["l"], m["n"]), key
+
+
+def test_dashes_fold_as_the_regular_expression_did() -> None:
+    """A dash typed as "--" and the whitespace around it fold to " - ", as the
+    expression it replaces folded them (an oracle on short texts)."""
+    import random
+    import re
+
+    oracle = re.compile(r"\s*-{2,}\s*")
+    rng = random.Random(6)
+    for _ in range(20_000):
+        text = "".join(rng.choice(["-", " ", "\n", "a", "\u00a0", "--"]) for _ in range(9))
+        folded = re.sub(r"-(?<=\w-)(?:[ \t]*\r?\n\s*)?(?=\w)", "", text)  # "end-user"
+        assert normalise(text) == " ".join(oracle.sub(" - ", folded).split()), repr(text)
