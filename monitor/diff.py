@@ -16,7 +16,12 @@ section. On top of that:
   moved to another section) is reported as moved, not as a deletion and an addition;
 - **section-aware**: a section present on one side only is "added" or "removed" as a
   whole, and changes are grouped by section;
-- **word-level detail** for a modified paragraph (difflib on word tokens).
+- **word-level detail** for a modified paragraph (difflib on word tokens; in one of
+  more than 20,000 characters, the sentences printed the same on both sides are
+  matched first, and only the others are split into words);
+- **bounded work on any input**: lines and words are matched by anchors
+  (`monitor.matching`), difflib only inside small gaps; a long run of changed lines
+  pairs in order; moves are found by hashing their text.
 
 Inputs: a mapping label -> text (`units_from_mapping`: "15 CFR 744.23(a)(3)" ->
 text, as `monitor.fedreg_xml` names paragraphs), a parsed Federal Register XML file
@@ -34,7 +39,6 @@ template), `summary()` ("§744.23(a)(3) revised; 2 paragraphs added; 1 moved;
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
 import unicodedata
 from collections import Counter, defaultdict, deque
@@ -160,10 +164,16 @@ def label_paragraphs(paragraphs: Sequence[str]) -> list[tuple[str | None, str]]:
         LABEL_TOKEN.findall(m.group(1)) if (m := LEADING_LABELS.match(p)) else []
         for p in paragraphs
     ]
+    # the first marker of the next paragraph that has one, from each paragraph on
+    ahead: list[str | None] = [None] * len(leads)
+    upcoming = None
+    for i in range(len(leads) - 1, -1, -1):
+        ahead[i] = upcoming
+        if leads[i]:
+            upcoming = leads[i][0]
     stack: list[Level | None] = []
     out: list[tuple[str | None, str]] = []
-    for i, tokens in enumerate(leads):
-        lookahead = next((t[0] for t in leads[i + 1 :] if t), None)
+    for tokens, lookahead in zip(leads, ahead, strict=True):
         labelled = False
         for j, token in enumerate(tokens):
             level = _choose(token, stack, lookahead if j == 0 else None)
@@ -199,15 +209,27 @@ _SECTION_HEAD = re.compile(r"^\s*§+\s*(\d+\.\d+[A-Za-z0-9-]*)\.?(?:\s|$)")
 _SUPPLEMENT_HEAD = re.compile(r"^\s*Supplement\s+No\.?\s*(\d+)\s+to\s+Part\s+(\d+)", re.I)
 _APPENDIX_HEAD = re.compile(r"^\s*Appendix\s+([A-Z0-9]+(?:-\d+)?)\s+to\s+Part\s+(\d+)", re.I)
 _STARS = re.compile(r"^\s*\*[\s*]*$")  # "* * *"; "\s*" first: no two ways to read a star
-_TERMINAL = re.compile(r"[.;:!?][\"')\]]*$")
+_CLOSERS = frozenset(".;:!?")  # the last character of a line that closes a sentence...
+_CLOSING = "\"')]"  # ...before these
+_HEADS = frozenset("SsſAa")  # what "Supplement" and "Appendix" start with (ignoring case)
+# the first character of a line that opens a paragraph of its own: a label, "* * *", a
+# heading; any other line is read without a regular expression
+_OPENERS = frozenset("(*§") | _HEADS
+
+
+def _closes_sentence(line: str) -> bool:
+    return line.rstrip(_CLOSING)[-1:] in _CLOSERS
 
 
 def _heading_section(line: str) -> str | None:
     """The section a plain-text heading line opens ("§ 744.23 Title." -> "§744.23")."""
     if len(line) > 200:
         return None
-    if m := _SECTION_HEAD.match(line):
+    first = line.lstrip()[:1]
+    if first == "§" and (m := _SECTION_HEAD.match(line)):
         return f"§{m.group(1)}"
+    if first not in _HEADS:
+        return None
     if m := _SUPPLEMENT_HEAD.match(line):
         return f"Supp. {m.group(1)} to Part {m.group(2)}"
     if m := _APPENDIX_HEAD.match(line):
@@ -224,31 +246,31 @@ def split_paragraphs(text: str, reflow: bool = False) -> list[str]:
     lines = text.splitlines()
     if not reflow:
         return [c for c in (clean(line) for line in lines) if c]
-    blank_mode = any(not line.strip() for line in lines[1:-1])
+    stripped = [line.strip() for line in lines]
+    blank_mode = not all(stripped[1:-1])
     out: list[list[str]] = []
     current: list[str] | None = None
-    labelled = False
-    for raw in lines:
-        line = raw.strip()
+    # what the first line of the current paragraph is: labelled, "* * *", a heading
+    labelled = stars = heading = False
+    for line in stripped:
         if not line:
             current = None
             continue
-        starts = bool(LEADING_LABELS.match(line)) or bool(_STARS.match(line))
-        heading = _heading_section(line) is not None
-        if current is not None and not starts and not heading and not _STARS.match(current[-1]):
-            previous = current[-1]
-            joined = (
-                labelled
-                or blank_mode
-                or previous.endswith("-")
-                or not _TERMINAL.search(previous)
-                or line[:1].islower()
-            )
-            if joined and _heading_section(current[0]) is None:
-                current.append(line)
-                continue
+        if line[0] in _OPENERS:
+            label = LEADING_LABELS.match(line) is not None
+            star = _STARS.match(line) is not None
+            head = _heading_section(line) is not None
+        else:
+            label = star = head = False
+        if (
+            current is not None
+            and not (label or star or head or stars or heading)
+            and (labelled or blank_mode or not _closes_sentence(current[-1]) or line[0].islower())
+        ):
+            current.append(line)
+            continue
         current = [line]
-        labelled = bool(LEADING_LABELS.match(line))
+        labelled, stars, heading = label, star, head
         out.append(current)
     return [c for c in (clean("\n".join(p)) for p in out) if c]
 
@@ -407,11 +429,46 @@ def _around_change(old: str, new: str) -> tuple[list, list] | None:
     return shared_head + middle_a + shared_tail, shared_head + middle_b + shared_tail
 
 
+LONG = 20_000  # characters of a paragraph past which its sentences are matched first
+
+
+def _sentences(text: str) -> list[str]:
+    """A paragraph cut after each ". ", the pieces joined again giving it back."""
+    parts = text.split(". ")
+    return [p + ". " for p in parts[:-1]] + parts[-1:]
+
+
+def _by_sentence(old: str, new: str) -> tuple[list, list]:
+    """The (token, whitespace) of two long cleaned paragraphs (a whole unlabelled text
+    can be one): each run of sentences printed the same on both sides is one token, the
+    same on both (as `_around_change` keeps a shared start and end), and only the other
+    sentences are split into words, so what is matched word by word is what changed."""
+    sa, sb = _sentences(old), _sentences(new)
+    a: list[tuple[str, str]] = []
+    b: list[tuple[str, str]] = []
+    i0 = j0 = 0
+    for i, j, n in [*equal_runs(sa, sb), (len(sa), len(sb), 0)]:
+        if i0 < i:
+            a += _WORDS.findall("".join(sa[i0:i]))
+        if j0 < j:
+            b += _WORDS.findall("".join(sb[j0:j]))
+        if n:
+            shared = "".join(sb[j : j + n])
+            body = shared.rstrip(" ")
+            a.append((body, shared[len(body) :]))
+            b.append(a[-1])
+        i0, j0 = i + n, j + n
+    return a, b
+
+
 def word_diff(old: str, new: str) -> list[tuple[str, str]]:
     """(op, text) runs, op "equal", "delete" or "insert", of two paragraphs compared
     word by word on their normalised tokens; equal runs show the new text."""
     old, new = clean(old), clean(new)
-    a, b = _around_change(old, new) or (_WORDS.findall(old), _WORDS.findall(new))
+    if len(old) + len(new) > 2 * LONG:
+        a, b = _by_sentence(old, new)
+    else:
+        a, b = _around_change(old, new) or (_WORDS.findall(old), _WORDS.findall(new))
     ka, kb = [_key(t) for t, _ in a], [_key(t) for t, _ in b]
     out: list[tuple[str, str]] = []
     pending = ""  # whitespace after a change, shown before the next equal run
@@ -649,8 +706,20 @@ class _Findings:
     def item(self, unit: Unit, index: int, slot: str = "", number: int = 0) -> _Item:
         key = self.key(unit.text)
         labelled = unit.label is not None and unit.label.startswith("(")
-        body = self.key(strip_label(unit.text)) if labelled else key
-        return _Item(unit, index, key, body, slot, number)
+        return _Item(unit, index, key, self.body(unit.text, key) if labelled else key, slot, number)
+
+    def body(self, text: str, key: str) -> str:
+        """The key of a text without its leading label. Its key without the label when
+        what follows the label is a character normalising leaves as it is and that
+        cannot start another label (no second pass over a long paragraph)."""
+        label = LEADING_LABELS.match(text)
+        if label is None:
+            return key
+        rest = text[label.end() :]
+        first = rest[:1]
+        if first.isascii() and first not in "-(" and (found := LEADING_LABELS.match(key)):
+            return key[found.end() :]
+        return self.key(rest)
 
     def same(self, old: str, new: str) -> bool:
         return old == new or self.key(old) == self.key(new)
@@ -688,8 +757,7 @@ class _Findings:
         order_old = sorted(kept, key=old_slots.__getitem__)
         if order_old == kept:
             return
-        matcher = difflib.SequenceMatcher(None, order_old, kept, autojunk=False)
-        in_place = {s for a, _, n in matcher.get_matching_blocks() for s in order_old[a : a + n]}
+        in_place = {s for a, _, n in equal_runs(order_old, kept) for s in order_old[a : a + n]}
         for slot in kept:
             if slot not in in_place:
                 was, now = old_slots[slot], new_slots[slot]
@@ -800,18 +868,29 @@ def diff_units(
     for item, group in rest_old:
         old_groups[group].append(item)
     paired_old: set[int] = set()
+    # in each group, the first old item not paired yet and how many are left: a group
+    # of thousands (a run rewritten throughout) is not scanned again for each new item
+    first_free: Counter[tuple] = Counter()
+    left = Counter({group: len(items) for group, items in old_groups.items()})
     for item, group in rest_new:
-        candidates = [c for c in old_groups.get(group, []) if id(c) not in paired_old]
+        olds = old_groups.get(group, [])
+        start = first_free[group]
+        while start < len(olds) and id(olds[start]) in paired_old:
+            start += 1
+        first_free[group] = start
         partner = None
         if group[0] == "label":
-            partner = candidates[0] if candidates else None
-        elif candidates:
-            if len(candidates) * len(old_groups[group]) > 400:
-                candidates = candidates[:1]
+            partner = olds[start] if start < len(olds) else None
+        elif start < len(olds):
+            if left[group] * len(olds) > 400:  # a large group pairs in order, not by score
+                candidates = [olds[start]]
+            else:
+                candidates = [c for c in olds[start:] if id(c) not in paired_old]
             scored = [(_similarity(c, item), -k, c) for k, c in enumerate(candidates)]
             best = max(scored, key=lambda s: (s[0], s[1]))
             partner = best[2] if best[0] >= 0.5 else None
         if partner is not None:
+            left[group] -= 1
             paired_old.add(id(partner))
             findings.place(partner, item)
             changes.append(_change("modified", partner, item, item.index))

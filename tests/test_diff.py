@@ -11,8 +11,10 @@ import csv
 import io
 import json
 import os
+import random
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,7 @@ from monitor.diff import (
     units_from_text,
 )
 from monitor.pipeline import check
-from tests.bounded import in_fresh_interpreter
+from tests.bounded import at_most, in_fresh_interpreter
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ISSUE = FIXTURES / "fr_xml" / "FR-2016-04-15_full_issue.xml"  # real
@@ -680,3 +682,98 @@ def test_dashes_fold_as_the_regular_expression_did() -> None:
         text = "".join(rng.choice(["-", " ", "\n", "a", "\u00a0", "--"]) for _ in range(9))
         folded = re.sub(r"-(?<=\w-)(?:[ \t]*\r?\n\s*)?(?=\w)", "", text)  # "end-user"
         assert normalise(text) == " ".join(oracle.sub(" - ", folded).split()), repr(text)
+
+
+# --- size: no input costs more than a bounded amount of work per line -------------------
+
+# Built from the REAL issue's text (its units, one paragraph per line); the words
+# "EDITED" and "INSERTED" put into it are placeholders. Each test has a deadline the
+# version before this one exceeded (tests/bounded.py): minutes on these inputs, against
+# a fraction of a second.
+
+
+@pytest.fixture(scope="module")
+def issue_lines() -> list[str]:
+    from monitor.diff import units_from_fr
+
+    units, _ = units_from_fr(ISSUE.read_bytes())
+    return [u.text for u in units if u.text]
+
+
+def test_a_long_unlabelled_text_without_blank_lines(issue_lines: list[str]) -> None:
+    """The real issue as plain text (1.9 MB, a paragraph per line, no blank line, so
+    that a line joins the one before unless it starts a sentence, and a labelled
+    paragraph runs on to the next label), 1,000 words inserted and a block of 40
+    lines moved: what the diff inserts, less what it deletes, is the 1,000 words, and
+    the block is deleted where it was."""
+    new = list(issue_lines)
+    block = new[5000:5040]
+    del new[5000:5040]
+    new[20000:20000] = block
+    rng = random.Random(11)
+    for k in rng.sample([k for k, line in enumerate(new) if len(line.split()) > 5], 1000):
+        words = new[k].split(" ")
+        words.insert(rng.randrange(len(words)), "INSERTED")
+        new[k] = " ".join(words)
+    old_text, new_text = "\n".join(issue_lines), "\n".join(new)
+    assert len(old_text) > 1_800_000 and "\n\n" not in old_text
+    with at_most(60, "diff of 1.9 MB of plain text"):
+        diff = diff_texts(old_text, new_text)
+    inserted = [t for c in diff.changes for op, t in c.words if op == "insert"]
+    inserted += [c.new for c in diff.changes if c.op == "added"]
+    deleted = [t for c in diff.changes for op, t in c.words if op == "delete"]
+    deleted += [c.old for c in diff.changes if c.op == "deleted"]
+    assert " ".join(inserted).split().count("INSERTED") == 1000
+    plus, minus = (Counter("".join("".join(runs).split())) for runs in (inserted, deleted))
+    assert plus - minus == Counter("INSERTED" * 1000) and not minus - plus
+    assert " ".join(block) in deleted
+    assert diff_texts(old_text, old_text).empty
+
+
+def test_a_huge_single_paragraph_revised_in_300_places(issue_lines: list[str]) -> None:
+    """The whole real issue as one paragraph (1.9 MB): its word diff is exactly the
+    300 words replaced, and gives back both texts."""
+    old = " ".join(issue_lines)
+    words = old.split(" ")
+    spots = sorted(random.Random(12).sample(range(0, len(words), 10), 300))
+    edited = list(words)
+    for k in spots:
+        edited[k] = "EDITED"
+    new = " ".join(edited)
+    with at_most(60, "diff of a 1.9 MB paragraph"):
+        diff = diff_texts(old, new)
+    [change] = diff.changes
+    assert change.op == "modified"
+    marks = [(op, t) for op, t in change.words if op != "equal"]
+    expected = [[("delete", words[k]), ("insert", "EDITED")] for k in spots]
+    assert marks == [mark for pair in expected if pair[0][1] != "EDITED" for mark in pair]
+    assert "".join(t for op, t in change.words if op != "delete") == new
+    assert "".join(t for op, t in change.words if op != "insert") == old
+
+
+def test_a_long_run_of_lines_rewritten_throughout_pairs_in_order(
+    issue_lines: list[str],
+) -> None:
+    """29,000 unlabelled lines, each revised: one changed run, each line paired with
+    the one it replaces, in order (the pairing no longer scans the run for each
+    line: 90 s before)."""
+    lines = [line for line in issue_lines if len(line.split()) > 3 and line[0] != "("] * 3
+    assert len(lines) > 29_000
+    old = {"FR Doc. 2099-00001": "\n".join(lines)}
+    new = {"FR Doc. 2099-00001": "\n".join(line.replace(" ", " EDITED ", 1) for line in lines)}
+    with at_most(45, "diff of 29,000 rewritten lines"):
+        diff = diff_mappings(old, new)
+    assert [(c.op, c.ident, c.old_ident) for c in diff.changes] == [
+        ("modified", f"FR Doc. 2099-00001#p{k}", None) for k in range(1, len(lines) + 1)
+    ]
+    assert diff.summary() == f"{len(lines)} paragraphs revised"
+
+
+def test_labels_of_many_paragraphs_look_ahead_once() -> None:
+    """The label of a paragraph looks at the next labelled one: found in one pass
+    from the end, not by scanning what follows each paragraph (200,000 paragraphs
+    without a label: 6 minutes before)."""
+    with at_most(30, "labels of 200,000 paragraphs"):
+        labels = label_paragraphs(["Test text."] * 200_000 + ["(a) Test a.", "(1) One."])
+    assert labels[-2:] == [("(a)", ""), ("(a)(1)", "")]
+    assert labels[0] == (None, "")
