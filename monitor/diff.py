@@ -74,8 +74,9 @@ class DiffInputError(ValueError):
 
 # --- normalisation --------------------------------------------------------------------
 
-# str.translate looks every character up in a dict (slow on long non-ASCII text): a
-# character class finds the few to replace instead
+# str.translate looks every character up in a dict, and a regular expression calls back
+# into Python for each character it replaces (slow on long non-ASCII text): each
+# character found in the text is replaced by str.replace instead
 _INVISIBLE = dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff", "")
 _FOLDED = _INVISIBLE | {
     "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
@@ -84,27 +85,60 @@ _FOLDED = _INVISIBLE | {
     "–": " - ", "—": " - ", "―": " - ",
     "…": "...",
 }  # fmt: skip
-_INVISIBLE_CHARS = re.compile(f"[{''.join(_INVISIBLE)}]")
-_FOLDED_CHARS = re.compile(f"[{''.join(_FOLDED)}]")
+
+
+def _replaced(text: str, table: dict[str, str]) -> str:
+    """Each character of `table` in `text` replaced; a dash folded to " - " takes the
+    spaces next to it along, so that a text with one space between words keeps one
+    (and need not be split and joined again)."""
+    for char, by in table.items():
+        if char in text:
+            if by == " - ":
+                text = text.replace(f" {char} ", by).replace(f" {char}", by)
+                text = text.replace(f"{char} ", by)
+            text = text.replace(char, by)
+    return text
+
+
 # "end-user", "semi-\nconductor"; the hyphen first, then what is before it: the regex
-# engine then skips to each hyphen instead of trying the look-behind everywhere
-_EOL_HYPHEN = re.compile(r"([-‐‑])(?<=\w[-‐‑])[ \t]*\r?\n\s*(?=\w)")
+# engine then skips to each hyphen instead of trying the look-behind everywhere (one
+# expression per hyphen: a literal is found faster than a character class)
+_EOL_HYPHENS = {h: re.compile(rf"{h}(?<=\w{h})[ \t]*\r?\n\s*(?=\w)") for h in "-‐‑"}
 _WORD_HYPHEN = re.compile(r"-(?<=\w-)(?:[ \t]*\r?\n\s*)?(?=\w)")
-# "a--b", "a -- b": the same dash as "a — b" (the whitespace around it is collapsed
-# after; matching it here, "\s*-{2,}", would scan a long run of spaces again from
-# each of its positions)
-_DASHES = re.compile(r"-{2,}")
+# "a--b", "a -- b": the same dash as "a — b", with the one space on each side (the
+# whitespace around it is collapsed after; matching all of it here, "\s*-{2,}\s*",
+# would scan a long run of spaces again from each of its positions)
+_DASHES = re.compile(r" ?-{2,} ?")
 _SECTION_SIGN = re.compile(r"§\s+")
+# the whitespace characters but " " (str.isspace), ASCII first
+_ASCII_SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
+_OTHER_SPACES = (
+    "\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def _collapsed(text: str) -> bool:
+    """Whether `" ".join(text.split())` is `text`, as most long texts already are (a
+    paragraph as read): found by a few searches in C instead of a split and a join of
+    each of its words (on a short text, splitting is as fast)."""
+    if len(text) < 1000 or "  " in text or text[:1] == " " or text[-1:] == " ":
+        return False
+    if text.isprintable():  # no whitespace but " " is printable
+        return True
+    spaces = _ASCII_SPACES if text.isascii() else _ASCII_SPACES + _OTHER_SPACES
+    return not any(c in text for c in spaces)
 
 
 def clean(text: str) -> str:
     """Text as shown: NFC, invisible characters dropped, end-of-line hyphenation
     joined (the hyphen kept), whitespace collapsed."""
     if not text.isascii():
-        text = _INVISIBLE_CHARS.sub("", unicodedata.normalize("NFC", text))
+        text = _replaced(unicodedata.normalize("NFC", text), _INVISIBLE)
     if "\n" in text:
-        text = _EOL_HYPHEN.sub(r"\1", text)
-    return " ".join(text.split())
+        for hyphen, joined in _EOL_HYPHENS.items():
+            if hyphen in text:
+                text = joined.sub(hyphen, text)
+    return text if _collapsed(text) else " ".join(text.split())
 
 
 def normalise(text: str) -> str:
@@ -113,14 +147,14 @@ def normalise(text: str) -> str:
     Case and every other character count."""
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
-        text = _FOLDED_CHARS.sub(lambda m: _FOLDED[m.group()], text)
+        text = _replaced(text, _FOLDED)
         if "§" in text:
             text = _SECTION_SIGN.sub("§", text)
     if "-" in text:
         text = _WORD_HYPHEN.sub("", text)
         if "--" in text:
             text = _DASHES.sub(" - ", text)
-    return " ".join(text.split())
+    return text if _collapsed(text) else " ".join(text.split())
 
 
 # --- paragraph labels -----------------------------------------------------------------
@@ -397,6 +431,11 @@ def _key(token: str) -> str:
     return normalise(token)
 
 
+def _keys(tokens: list[tuple[str, str]]) -> list[str]:
+    """`_key` of each (token, whitespace), without a call for each plain word."""
+    return [t if (t.isascii() and "-" not in t) or " " in t else normalise(t) for t, _ in tokens]
+
+
 def _around_change(old: str, new: str) -> tuple[list, list] | None:
     """The (token, whitespace) of two cleaned paragraphs, split into words only where
     they differ: what they share at their start, and at their end, cut at a space, is
@@ -469,7 +508,7 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
         a, b = _by_sentence(old, new)
     else:
         a, b = _around_change(old, new) or (_WORDS.findall(old), _WORDS.findall(new))
-    ka, kb = [_key(t) for t, _ in a], [_key(t) for t, _ in b]
+    ka, kb = _keys(a), _keys(b)
     out: list[tuple[str, str]] = []
     pending = ""  # whitespace after a change, shown before the next equal run
 

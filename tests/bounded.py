@@ -16,15 +16,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+class _Expired(BaseException):
+    """Raised by the alarm wherever the code under test is: a BaseException, so that
+    no `except Exception` in it swallows the deadline."""
+
+
 @contextmanager
 def at_most(seconds: int, what: str) -> Iterator[None]:
     def expired(signum: int, frame: object) -> None:
-        raise TimeoutError(f"{what}: still running after {seconds} s (super-linear?)")
+        raise _Expired
 
     previous = signal.signal(signal.SIGALRM, expired)
     signal.alarm(seconds)
     try:
         yield
+    except _Expired:
+        # raised afresh here, without the frames it interrupted (a frame stopped
+        # mid-instruction can have no line number, which pytest cannot show)
+        raise TimeoutError(f"{what}: still running after {seconds} s (super-linear?)") from None
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)

@@ -23,6 +23,7 @@ from lxml import etree
 from monitor.config import load_config
 from monitor.diff import (
     Unit,
+    clean,
     diff_files,
     diff_mappings,
     diff_texts,
@@ -93,6 +94,17 @@ def test_soft_hyphens_and_line_breaks_inside_unlabelled_lines_are_no_change() ->
     assert normalise("semi-\nconductor “chips” — A") == normalise('semiconductor "chips" -- A')
     new["FR Doc. 2099-00001"] += "\nA third line."
     assert [c.op for c in diff_mappings(old, new).changes] == ["added"]
+
+
+def test_every_kind_of_whitespace_is_collapsed_in_a_long_text() -> None:
+    """A long text is checked for whitespace to collapse rather than split and joined:
+    every character Python counts as whitespace is found."""
+    spaces = [c for c in map(chr, range(0x110000)) if c.isspace()]
+    assert len(spaces) > 25
+    for c in spaces:
+        text = "a" * 1000 + c + "b" + c
+        assert clean(text) == normalise(text) == "a" * 1000 + " b", repr(c)
+    assert clean("a" * 1000 + " b") == "a" * 1000 + " b"
 
 
 # --- labels -------------------------------------------------------------------------------
@@ -701,31 +713,32 @@ def issue_lines() -> list[str]:
 
 
 def test_a_long_unlabelled_text_without_blank_lines(issue_lines: list[str]) -> None:
-    """The real issue as plain text (1.9 MB, a paragraph per line, no blank line, so
-    that a line joins the one before unless it starts a sentence, and a labelled
-    paragraph runs on to the next label), 1,000 words inserted and a block of 40
-    lines moved: what the diff inserts, less what it deletes, is the 1,000 words, and
-    the block is deleted where it was."""
-    new = list(issue_lines)
+    """The real issue as plain text, twice (3.9 MB, a paragraph per line, no blank
+    line, so that a line joins the one before unless it starts a sentence, and a
+    labelled paragraph runs on to the next label: paragraphs of up to 800 KB), 2,000
+    words inserted and a block of 40 lines moved: what the diff inserts, less what it
+    deletes, is the 2,000 words, and the block is deleted where it was."""
+    lines = issue_lines * 2
+    new = list(lines)
     block = new[5000:5040]
     del new[5000:5040]
     new[20000:20000] = block
     rng = random.Random(11)
-    for k in rng.sample([k for k, line in enumerate(new) if len(line.split()) > 5], 1000):
+    for k in rng.sample([k for k, line in enumerate(new) if len(line.split()) > 5], 2000):
         words = new[k].split(" ")
         words.insert(rng.randrange(len(words)), "INSERTED")
         new[k] = " ".join(words)
-    old_text, new_text = "\n".join(issue_lines), "\n".join(new)
-    assert len(old_text) > 1_800_000 and "\n\n" not in old_text
-    with at_most(60, "diff of 1.9 MB of plain text"):
+    old_text, new_text = "\n".join(lines), "\n".join(new)
+    assert len(old_text) > 3_800_000 and "\n\n" not in old_text
+    with at_most(60, "diff of 3.9 MB of plain text"):
         diff = diff_texts(old_text, new_text)
     inserted = [t for c in diff.changes for op, t in c.words if op == "insert"]
     inserted += [c.new for c in diff.changes if c.op == "added"]
     deleted = [t for c in diff.changes for op, t in c.words if op == "delete"]
     deleted += [c.old for c in diff.changes if c.op == "deleted"]
-    assert " ".join(inserted).split().count("INSERTED") == 1000
+    assert " ".join(inserted).split().count("INSERTED") == 2000
     plus, minus = (Counter("".join("".join(runs).split())) for runs in (inserted, deleted))
-    assert plus - minus == Counter("INSERTED" * 1000) and not minus - plus
+    assert plus - minus == Counter("INSERTED" * 2000) and not minus - plus
     assert " ".join(block) in deleted
     assert diff_texts(old_text, old_text).empty
 
