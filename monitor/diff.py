@@ -27,8 +27,10 @@ Inputs: a mapping label -> text (`units_from_mapping`: "15 CFR 744.23(a)(3)" ->
 text, as `monitor.fedreg_xml` names paragraphs), a parsed Federal Register XML file
 (`units_from_fr`), an eCFR XML part or stored eCFR `Document` (its text split into
 paragraphs by their labels, `units_from_document`), or plain text (`units_from_text`).
-Entity List data (a Consolidated Screening List CSV, or FR XML with Supplement No. 4
-tables) is diffed entry by entry with `monitor.entities.diff_entries`.
+Entity List data (a Consolidated Screening List CSV, FR XML with Supplement No. 4
+tables, or the eCFR's Supplement No. 4 itself, its table stored a row per line:
+`entity_rows`) is diffed entry by entry, keyed by country and name (`entity_diff`,
+`monitor.entities.diff_entries`).
 
 Renders: `TextDiff.render_text()` (unified-style text with `[-old-]{+new+}` word
 marks), `render_html()` (inline `<ins>`/`<del>`, built by an autoescaping Jinja2
@@ -44,7 +46,7 @@ import unicodedata
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from itertools import groupby, repeat
 from operator import attrgetter, is_
 from pathlib import Path
@@ -368,6 +370,106 @@ def units_from_document(doc: Document) -> list[Unit]:
     ]
     text = units_from_text(doc.text or "", section, reflow=False, labels=False)
     return units + text
+
+
+def read_document(doc: Document) -> tuple[list[Unit], list[EntityEntry] | None]:
+    """Units of a stored document and, for an eCFR text holding the Entity List table
+    (Supplement No. 4 to part 744), its entries in place of its rows (`entity_rows`)."""
+    units = units_from_document(doc)
+    return entity_rows(units) if doc.collection == "ecfr" else (units, None)
+
+
+def _destination(cell: str) -> bool:
+    """A cell naming a destination as the list heads it ("CHINA, PEOPLE'S REPUBLIC OF")."""
+    from monitor.entities import country_code
+
+    return cell.isupper() and country_code(cell) is not None
+
+
+def entity_rows(units: list[Unit]) -> tuple[list[Unit], list[EntityEntry] | None]:
+    """The Entity List table in a text stored by the `ecfr` watcher, read entry by
+    entry, and the units left; None for the entries when the text has no such table.
+
+    The watcher stores a row per line, its cells joined by " | " and the empty ones
+    left out: five cells are Country | Entity | License requirement | License review
+    policy | Federal Register citation; four, an entry under the destination of a row
+    above (its country cell empty); one naming a destination, the row heading it.
+    Entries are keyed by country and name (`monitor.entities.diff_entries`), so an
+    entry added, removed or revised is one change. A row read any other way (a cell
+    missing inside it) stays a line of text, compared as one."""
+    from monitor.entities import COLUMNS, is_entity_table
+    from monitor.fedreg_xml import Table
+
+    start = next(
+        (
+            k
+            for k, unit in enumerate(units)
+            if unit.label is None
+            and " | " in unit.text
+            and is_entity_table(Table(unit.text.split(" | "), []))
+        ),
+        None,
+    )
+    if start is None:
+        return units, None
+    headers = tuple(units[start].text.split(" | "))
+    entries: list[EntityEntry] = []
+    rest = units[:start]
+    heading = ""  # the destination the rows are under
+    for unit in units[start + 1 :]:
+        cells = tuple(unit.text.split(" | ")) if unit.label is None else ()
+        if cells == headers:  # the heading row again: the table goes on
+            continue
+        if len(cells) == 1 and _destination(cells[0]):
+            heading = cells[0]
+        elif len(cells) == 4 and not _destination(cells[0]):
+            entry = _row_entry(headers, (heading, *cells))
+            entries += [entry] if entry is not None else []
+        elif len(cells) == len(COLUMNS):
+            heading = cells[0] or heading
+            entry = _row_entry(headers, (heading, *cells[1:]))
+            entries += [entry] if entry is not None else []
+        else:
+            rest.append(unit)
+    return rest, entries
+
+
+@lru_cache(maxsize=16_384)  # a row printed alike in both versions is read once
+def _row_entry(headers: tuple[str, ...], cells: tuple[str, ...]) -> EntityEntry | None:
+    """The entry of one row, its destination's heading in its country cell."""
+    from monitor.entities import entries_from_table
+    from monitor.fedreg_xml import Cell, Table
+
+    row = [Cell(text=c, lines=(c,) if c else ()) for c in cells]
+    found = entries_from_table(Table(list(headers), [row]))
+    return found[0] if found else None
+
+
+def entity_diff(old: Sequence[EntityEntry], new: Sequence[EntityEntry]) -> EntityDiff:
+    """`monitor.entities.diff_entries` of the entries whose key is not listed alike on
+    both sides (the same result: an entry listed alike is no change, and one sharing
+    a key with a changed one is kept with it): the thousands of entries a new version
+    of the whole list leaves as they are are not compared field by field."""
+    from monitor.entities import diff_entries
+
+    keys: dict[int, tuple[str, str]] = {}  # an entry read once is one object, keyed once
+
+    def key(entry: EntityEntry) -> tuple[str, str]:
+        found = keys.get(id(entry))
+        if found is None:
+            found = keys[id(entry)] = entry.key
+        return found
+
+    groups_old: defaultdict[tuple[str, str], list[EntityEntry]] = defaultdict(list)
+    groups_new: defaultdict[tuple[str, str], list[EntityEntry]] = defaultdict(list)
+    for entry in old:
+        groups_old[key(entry)].append(entry)
+    for entry in new:
+        groups_new[key(entry)].append(entry)
+    alike = {k for k, group in groups_old.items() if groups_new.get(k) == group}
+    return diff_entries(
+        [e for e in old if key(e) not in alike], [e for e in new if key(e) not in alike]
+    )
 
 
 # --- comparing ------------------------------------------------------------------------
@@ -1382,9 +1484,12 @@ def units_from_fr(data: bytes) -> tuple[list[Unit], list[EntityEntry] | None]:
     return units, entries
 
 
-def units_from_ecfr(data: bytes, name: str = "eCFR XML") -> list[Unit]:
+def units_from_ecfr(
+    data: bytes, name: str = "eCFR XML"
+) -> tuple[list[Unit], list[EntityEntry] | None]:
     """Units of an eCFR XML answer (a part, or a bulk file): each section and
-    appendix as the `ecfr` watcher stores it, its text split by paragraph labels."""
+    appendix as the `ecfr` watcher stores it, its text split by paragraph labels; the
+    Entity List table's rows as entries instead (None when there is none)."""
     from monitor.http import FetchError
     from watchers.ecfr import parse_part
 
@@ -1404,9 +1509,13 @@ def units_from_ecfr(data: bytes, name: str = "eCFR XML") -> list[Unit]:
         for doc in found:
             documents.setdefault(doc.document_number, doc)
     units: list[Unit] = []
+    entries: list[EntityEntry] | None = None
     for doc in documents.values():
-        units += units_from_document(doc)
-    return units
+        found_units, found_entries = read_document(doc)
+        units += found_units
+        if found_entries is not None:
+            entries = (entries or []) + found_entries
+    return units, entries
 
 
 def _is_csl(data: bytes, name: str) -> bool:
@@ -1434,7 +1543,7 @@ def load_bytes(data: bytes, name: str) -> Loaded:
                 raise DiffInputError(f"{name}: {squeeze(str(exc))}") from None
             return Loaded("fr_xml", name, units, entries)
         if re.fullmatch(r"DIV[1-9]", tag) or tag in ECFR_ROOTS:
-            return Loaded("ecfr_xml", name, units_from_ecfr(data, name))
+            return Loaded("ecfr_xml", name, *units_from_ecfr(data, name))
         raise DiffInputError(
             f"{name}: unknown format: XML with root <{tag or '?'}> is neither Federal Register"
             " nor eCFR XML"
@@ -1469,12 +1578,13 @@ def load_path(path: Path | str) -> Loaded:
 
 
 def load_document(doc: Document, name: str) -> Loaded:
-    return Loaded("document", name, units_from_document(doc))
+    return Loaded("document", name, *read_document(doc))
 
 
 def diff_loaded(old: Loaded, new: Loaded) -> TextDiff:
     """The diff of two loaded inputs: the text by label, and the Entity List entry by
-    entry when both sides are Entity List data."""
+    entry when both sides are Entity List data, or inputs of one kind and either holds
+    an Entity List table (a rule adding the first entries, a supplement emptied)."""
     if (old.kind == "csl") != (new.kind == "csl"):
         raise DiffInputError(
             f"cannot compare {KIND_NAMES[old.kind]} ({old.name}) with "
@@ -1482,13 +1592,9 @@ def diff_loaded(old: Loaded, new: Loaded) -> TextDiff:
         )
     result = diff_units(old.units, new.units, old_name=old.name, new_name=new.name)
     both = old.entities is not None and new.entities is not None
-    either_fr = old.kind == new.kind == "fr_xml" and (
-        old.entities is not None or new.entities is not None
-    )
-    if both or either_fr:
-        from monitor.entities import diff_entries
-
-        result.entities = diff_entries(old.entities or [], new.entities or [])
+    either = old.kind == new.kind and (old.entities is not None or new.entities is not None)
+    if both or either:
+        result.entities = entity_diff(old.entities or [], new.entities or [])
     return result
 
 
@@ -1511,5 +1617,6 @@ def diff_texts(old: str, new: str, section: str = "") -> TextDiff:
 
 
 def diff_documents(old: Document, new: Document) -> TextDiff:
-    """The diff of two stored versions of a document."""
-    return diff_units(units_from_document(old), units_from_document(new))
+    """The diff of two stored versions of a document (the Entity List supplement's
+    table entry by entry)."""
+    return diff_loaded(load_document(old, "old"), load_document(new, "new"))

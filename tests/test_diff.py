@@ -24,6 +24,8 @@ from monitor.config import load_config
 from monitor.diff import (
     Unit,
     clean,
+    country_name,
+    diff_documents,
     diff_files,
     diff_mappings,
     diff_texts,
@@ -33,8 +35,10 @@ from monitor.diff import (
     normalise,
     units_from_text,
 )
+from monitor.entities import country_code
 from monitor.pipeline import check
 from tests.bounded import at_most, in_fresh_interpreter
+from tests.synthetic_entity_list import COUNTRIES, edited, part_xml, rows
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ISSUE = FIXTURES / "fr_xml" / "FR-2016-04-15_full_issue.xml"  # real
@@ -452,6 +456,99 @@ def test_entity_list_diff_of_csl_samples(tmp_path: Path) -> None:
     # the two real samples share no Entity List entry: 19 merged entries out, 1 in
     real = diff_files(CSL, CSL_2023)
     assert real.summary() == "1 Entity List entry added: China 1; 19 removed"
+
+
+# The Entity List supplement as the eCFR watcher stores it: a SYNTHETIC table
+# (tests/synthetic_entity_list.py: fictional entries in the eCFR's layout) read by the
+# real watcher's parser.
+
+
+def supplement(entries, intro: str = "Test paragraph before the synthetic table."):
+    from watchers.ecfr import parse_part
+
+    documents, _ = parse_part(part_xml(entries, intro), "test.xml", 15, "744", {})
+    [doc] = [d for d in documents if d.document_number == "15 CFR 744 Supp. 4"]
+    return doc
+
+
+def test_the_entity_list_supplement_is_compared_entry_by_entry() -> None:
+    """1,000 entries, 40 added, 5 removed, 10 revised (a new address) and the text
+    before the table revised: each entry changed is one change, keyed by country and
+    name, counted by destination as a rule's entries are; the text is diffed as text."""
+    before = rows(1000)
+    after, changed = edited(before, added=40, removed=5, revised=10)
+    old = supplement(before)
+    new = supplement(after, intro="Test paragraph before the synthetic table, revised.")
+    assert old.text.count("\n") > 1000  # a row per line, "cell | cell"
+    diff = diff_documents(old, new)
+    entities = diff.entities
+    assert entities is not None
+    code = {h: country_code(h) for h in COUNTRIES}
+    assert [(e.country, e.name) for e in entities.added] == [
+        (code[r.country], r.name) for r in after if r in changed["added"]
+    ]
+    assert [(e.country, e.name) for e in entities.removed] == [
+        (code[r.country], r.name) for r in before if r in changed["removed"]
+    ]
+    assert [(c.new.name, c.fields) for c in entities.modified] == [
+        (r.name, ("addresses",)) for r in before if r in changed["revised"]
+    ]
+    [revised] = [c for c in entities.modified if c.new.name == changed["revised"][0].name]
+    assert "Revised Test Avenue" in revised.new.addresses[0]
+    by_country = Counter(country_name(code[r.country]) for r in changed["added"])
+    listed = ", ".join(
+        f"{c} {n}" for c, n in sorted(by_country.items(), key=lambda x: (-x[1], x[0]))
+    )
+    assert diff.summary() == (
+        f"15 CFR 744 Supp. 4 ¶1 revised; 40 Entity List entries added: {listed}; "
+        "10 revised; 5 removed"
+    )
+    assert [c.op for c in diff.changes] == ["modified"]  # the paragraph, not the rows
+    assert diff.counts()["entities_added"] == 40
+    assert diff_documents(old, supplement(before)).empty
+
+
+def test_a_row_read_no_way_stays_a_line_and_a_table_may_appear() -> None:
+    """A row with a cell missing inside it is compared as a line of text (nothing is
+    lost); a supplement that gains the table lists every entry as added."""
+    entries = rows(50)
+    old = supplement(entries)
+    lines = old.text.split("\n")
+    k = next(k for k, line in enumerate(lines) if line.count(" | ") == 3)
+    cells = lines[k].split(" | ")
+    lines[k] = " | ".join(cells[:1] + cells[2:])  # its license requirement left out
+    new = old.model_copy(update={"text": "\n".join(lines)})
+    diff = diff_documents(old, new)
+    [removed] = diff.entities.removed
+    assert cells[0].startswith(removed.name) and not diff.entities.added
+    assert [(c.op, c.new) for c in diff.changes] == [("added", lines[k])]
+
+    prose = [line for line in old.text.split("\n") if " | " not in line]
+    without = old.model_copy(update={"text": "\n".join(prose)})
+    grown = diff_documents(without, old)
+    assert len(grown.entities.added) == 50 and grown.changes == []
+
+
+def test_monitor_diff_of_two_ecfr_parts_compares_the_entity_list(tmp_path: Path) -> None:
+    """The command on two eCFR XML files of part 744, and the event a change to the
+    stored supplement carries (`rule_text_changed`'s diff)."""
+    from monitor.events import text_diff_payload
+
+    before = rows(200)
+    after, _ = edited(before, added=3, removed=1, revised=2)
+    (tmp_path / "old.xml").write_bytes(part_xml(before))
+    (tmp_path / "new.xml").write_bytes(part_xml(after))
+    proc = run_monitor(str(tmp_path / "old.xml"), str(tmp_path / "new.xml"), "-f", "json",
+                       cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["sections"] == []
+    assert data["summary"] == data["entity_list"]["summary"]
+    assert data["summary"].startswith("3 Entity List entries added: ")
+    assert data["summary"].endswith("; 2 revised; 1 removed")
+    payload = text_diff_payload(supplement(before), supplement(after))
+    assert payload["summary"] == data["summary"]
+    assert "@@ Entity List @@" in payload["unified"]
 
 
 # --- inputs and errors ------------------------------------------------------------------------
