@@ -308,7 +308,23 @@ def split_paragraphs(text: str, reflow: bool = False) -> list[str]:
         current = [line]
         labelled, stars, heading = label, star, head
         out.append(current)
-    return [c for c in (clean("\n".join(p)) for p in out) if c]
+    return [c for c in map(clean, map(_joined, out)) if c]
+
+
+# the last characters of a line that may join the next without a space: a hyphen, and
+# what cleaning drops (end-of-line hyphenation is read after it)
+_JOINERS = frozenset("-‐‑") | frozenset(_INVISIBLE)
+
+
+def _joined(lines: list[str]) -> str:
+    """The (stripped) lines of a paragraph as one text for `clean`: joined by newlines
+    where a line ends as hyphenation can, else by spaces (the same once cleaned, and
+    a text with one space between words is not split and joined again)."""
+    if len(lines) == 1:
+        return lines[0]
+    if any(line[-1] in _JOINERS for line in lines):
+        return "\n".join(lines)
+    return " ".join(lines)
 
 
 def units_from_text(
