@@ -16,14 +16,21 @@ section. On top of that:
   moved to another section) is reported as moved, not as a deletion and an addition;
 - **section-aware**: a section present on one side only is "added" or "removed" as a
   whole, and changes are grouped by section;
-- **word-level detail** for a modified paragraph (difflib on word tokens).
+- **word-level detail** for a modified paragraph (difflib on word tokens; in one of
+  more than 20,000 characters, the sentences printed the same on both sides are
+  matched first, and only the others are split into words);
+- **bounded work on any input**: lines and words are matched by anchors
+  (`monitor.matching`), difflib only inside small gaps; a long run of changed lines
+  pairs in order; moves are found by hashing their text.
 
 Inputs: a mapping label -> text (`units_from_mapping`: "15 CFR 744.23(a)(3)" ->
 text, as `monitor.fedreg_xml` names paragraphs), a parsed Federal Register XML file
 (`units_from_fr`), an eCFR XML part or stored eCFR `Document` (its text split into
 paragraphs by their labels, `units_from_document`), or plain text (`units_from_text`).
-Entity List data (a Consolidated Screening List CSV, or FR XML with Supplement No. 4
-tables) is diffed entry by entry with `monitor.entities.diff_entries`.
+Entity List data (a Consolidated Screening List CSV, FR XML with Supplement No. 4
+tables, or the eCFR's Supplement No. 4 itself, its table stored a row per line:
+`entity_rows`) is diffed entry by entry, keyed by country and name (`entity_diff`,
+`monitor.entities.diff_entries`).
 
 Renders: `TextDiff.render_text()` (unified-style text with `[-old-]{+new+}` word
 marks), `render_html()` (inline `<ins>`/`<del>`, built by an autoescaping Jinja2
@@ -34,13 +41,12 @@ template), `summary()` ("§744.23(a)(3) revised; 2 paragraphs added; 1 moved;
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
 import unicodedata
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from itertools import groupby, repeat
 from operator import attrgetter, is_
 from pathlib import Path
@@ -70,8 +76,9 @@ class DiffInputError(ValueError):
 
 # --- normalisation --------------------------------------------------------------------
 
-# str.translate looks every character up in a dict (slow on long non-ASCII text): a
-# character class finds the few to replace instead
+# str.translate looks every character up in a dict, and a regular expression calls back
+# into Python for each character it replaces (slow on long non-ASCII text): each
+# character found in the text is replaced by str.replace instead
 _INVISIBLE = dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff", "")
 _FOLDED = _INVISIBLE | {
     "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
@@ -80,24 +87,60 @@ _FOLDED = _INVISIBLE | {
     "–": " - ", "—": " - ", "―": " - ",
     "…": "...",
 }  # fmt: skip
-_INVISIBLE_CHARS = re.compile(f"[{''.join(_INVISIBLE)}]")
-_FOLDED_CHARS = re.compile(f"[{''.join(_FOLDED)}]")
-_EOL_HYPHEN = re.compile(r"(?<=\w)([-‐‑])[ \t]*\r?\n\s*(?=\w)")
+
+
+def _replaced(text: str, table: dict[str, str]) -> str:
+    """Each character of `table` in `text` replaced; a dash folded to " - " takes the
+    spaces next to it along, so that a text with one space between words keeps one
+    (and need not be split and joined again)."""
+    for char, by in table.items():
+        if char in text:
+            if by == " - ":
+                text = text.replace(f" {char} ", by).replace(f" {char}", by)
+                text = text.replace(f"{char} ", by)
+            text = text.replace(char, by)
+    return text
+
+
 # "end-user", "semi-\nconductor"; the hyphen first, then what is before it: the regex
-# engine then skips to each hyphen instead of trying the look-behind everywhere
+# engine then skips to each hyphen instead of trying the look-behind everywhere (one
+# expression per hyphen: a literal is found faster than a character class)
+_EOL_HYPHENS = {h: re.compile(rf"{h}(?<=\w{h})[ \t]*\r?\n\s*(?=\w)") for h in "-‐‑"}
 _WORD_HYPHEN = re.compile(r"-(?<=\w-)(?:[ \t]*\r?\n\s*)?(?=\w)")
-_DASHES = re.compile(r"\s*-{2,}\s*")  # "a--b", "a -- b": the same dash as "a — b"
+# "a--b", "a -- b": the same dash as "a — b", with the one space on each side (the
+# whitespace around it is collapsed after; matching all of it here, "\s*-{2,}\s*",
+# would scan a long run of spaces again from each of its positions)
+_DASHES = re.compile(r" ?-{2,} ?")
 _SECTION_SIGN = re.compile(r"§\s+")
+# the whitespace characters but " " (str.isspace), ASCII first
+_ASCII_SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
+_OTHER_SPACES = (
+    "\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def _collapsed(text: str) -> bool:
+    """Whether `" ".join(text.split())` is `text`, as most long texts already are (a
+    paragraph as read): found by a few searches in C instead of a split and a join of
+    each of its words (on a short text, splitting is as fast)."""
+    if len(text) < 1000 or "  " in text or text[:1] == " " or text[-1:] == " ":
+        return False
+    if text.isprintable():  # no whitespace but " " is printable
+        return True
+    spaces = _ASCII_SPACES if text.isascii() else _ASCII_SPACES + _OTHER_SPACES
+    return not any(c in text for c in spaces)
 
 
 def clean(text: str) -> str:
     """Text as shown: NFC, invisible characters dropped, end-of-line hyphenation
     joined (the hyphen kept), whitespace collapsed."""
     if not text.isascii():
-        text = _INVISIBLE_CHARS.sub("", unicodedata.normalize("NFC", text))
+        text = _replaced(unicodedata.normalize("NFC", text), _INVISIBLE)
     if "\n" in text:
-        text = _EOL_HYPHEN.sub(r"\1", text)
-    return " ".join(text.split())
+        for hyphen, joined in _EOL_HYPHENS.items():
+            if hyphen in text:
+                text = joined.sub(hyphen, text)
+    return text if _collapsed(text) else " ".join(text.split())
 
 
 def normalise(text: str) -> str:
@@ -106,20 +149,37 @@ def normalise(text: str) -> str:
     Case and every other character count."""
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
-        text = _FOLDED_CHARS.sub(lambda m: _FOLDED[m.group()], text)
+        text = _replaced(text, _FOLDED)
         if "§" in text:
             text = _SECTION_SIGN.sub("§", text)
     if "-" in text:
         text = _WORD_HYPHEN.sub("", text)
-        if "--" in text or " -" in text:
+        if "--" in text:
             text = _DASHES.sub(" - ", text)
-    return " ".join(text.split())
+    return text if _collapsed(text) else " ".join(text.split())
 
 
 # --- paragraph labels -----------------------------------------------------------------
 
-# "15 CFR 744.23(a)(3)", "15 CFR 744.23(a)#p2", "Supp. 4 to Part 744"
-_IDENT = re.compile(rf"^(?P<section>.*?)(?P<label>(?:{LABEL_MARK})+)?(?:#p(?P<n>\d+))?$", re.S)
+_MARK = re.compile(LABEL_MARK)
+
+
+def split_ident(key: str) -> tuple[str, str | None, str | None]:
+    """(section, label, n) of a paragraph id: "15 CFR 744.23(a)(3)" -> ("15 CFR
+    744.23", "(a)(3)", None), "15 CFR 744.23(a)#p2" -> (..., "(a)", "2"), "Supp. 4 to
+    Part 744" -> (it, None, None). Read from the end, one marker at a time: a regex
+    looking for the shortest section would try every position of the key, and match
+    the markers after each one again."""
+    head, mark, n = key.rpartition("#p")
+    if not (mark and n.isdecimal()):
+        head, n = key, None
+    end = len(head)
+    while head.endswith(")", 0, end):
+        start = head.rfind("(", 0, end)
+        if start < 0 or not _MARK.fullmatch(head, start, end):
+            break
+        end = start
+    return head[:end], head[end:] or None, n
 
 
 def _choose(token: str, stack: list[Level | None], lookahead: str | None) -> Level | None:
@@ -140,10 +200,16 @@ def label_paragraphs(paragraphs: Sequence[str]) -> list[tuple[str | None, str]]:
         LABEL_TOKEN.findall(m.group(1)) if (m := LEADING_LABELS.match(p)) else []
         for p in paragraphs
     ]
+    # the first marker of the next paragraph that has one, from each paragraph on
+    ahead: list[str | None] = [None] * len(leads)
+    upcoming = None
+    for i in range(len(leads) - 1, -1, -1):
+        ahead[i] = upcoming
+        if leads[i]:
+            upcoming = leads[i][0]
     stack: list[Level | None] = []
     out: list[tuple[str | None, str]] = []
-    for i, tokens in enumerate(leads):
-        lookahead = next((t[0] for t in leads[i + 1 :] if t), None)
+    for tokens, lookahead in zip(leads, ahead, strict=True):
         labelled = False
         for j, token in enumerate(tokens):
             level = _choose(token, stack, lookahead if j == 0 else None)
@@ -178,16 +244,28 @@ class Unit(NamedTuple):
 _SECTION_HEAD = re.compile(r"^\s*§+\s*(\d+\.\d+[A-Za-z0-9-]*)\.?(?:\s|$)")
 _SUPPLEMENT_HEAD = re.compile(r"^\s*Supplement\s+No\.?\s*(\d+)\s+to\s+Part\s+(\d+)", re.I)
 _APPENDIX_HEAD = re.compile(r"^\s*Appendix\s+([A-Z0-9]+(?:-\d+)?)\s+to\s+Part\s+(\d+)", re.I)
-_STARS = re.compile(r"^[\s*]*\*[\s*]*$")
-_TERMINAL = re.compile(r"[.;:!?][\"')\]]*$")
+_STARS = re.compile(r"^\s*\*[\s*]*$")  # "* * *"; "\s*" first: no two ways to read a star
+_CLOSERS = frozenset(".;:!?")  # the last character of a line that closes a sentence...
+_CLOSING = "\"')]"  # ...before these
+_HEADS = frozenset("SsſAa")  # what "Supplement" and "Appendix" start with (ignoring case)
+# the first character of a line that opens a paragraph of its own: a label, "* * *", a
+# heading; any other line is read without a regular expression
+_OPENERS = frozenset("(*§") | _HEADS
+
+
+def _closes_sentence(line: str) -> bool:
+    return line.rstrip(_CLOSING)[-1:] in _CLOSERS
 
 
 def _heading_section(line: str) -> str | None:
     """The section a plain-text heading line opens ("§ 744.23 Title." -> "§744.23")."""
     if len(line) > 200:
         return None
-    if m := _SECTION_HEAD.match(line):
+    first = line.lstrip()[:1]
+    if first == "§" and (m := _SECTION_HEAD.match(line)):
         return f"§{m.group(1)}"
+    if first not in _HEADS:
+        return None
     if m := _SUPPLEMENT_HEAD.match(line):
         return f"Supp. {m.group(1)} to Part {m.group(2)}"
     if m := _APPENDIX_HEAD.match(line):
@@ -204,33 +282,49 @@ def split_paragraphs(text: str, reflow: bool = False) -> list[str]:
     lines = text.splitlines()
     if not reflow:
         return [c for c in (clean(line) for line in lines) if c]
-    blank_mode = any(not line.strip() for line in lines[1:-1])
+    stripped = [line.strip() for line in lines]
+    blank_mode = not all(stripped[1:-1])
     out: list[list[str]] = []
     current: list[str] | None = None
-    labelled = False
-    for raw in lines:
-        line = raw.strip()
+    # what the first line of the current paragraph is: labelled, "* * *", a heading
+    labelled = stars = heading = False
+    for line in stripped:
         if not line:
             current = None
             continue
-        starts = bool(LEADING_LABELS.match(line)) or bool(_STARS.match(line))
-        heading = _heading_section(line) is not None
-        if current is not None and not starts and not heading and not _STARS.match(current[-1]):
-            previous = current[-1]
-            joined = (
-                labelled
-                or blank_mode
-                or previous.endswith("-")
-                or not _TERMINAL.search(previous)
-                or line[:1].islower()
-            )
-            if joined and _heading_section(current[0]) is None:
-                current.append(line)
-                continue
+        if line[0] in _OPENERS:
+            label = LEADING_LABELS.match(line) is not None
+            star = _STARS.match(line) is not None
+            head = _heading_section(line) is not None
+        else:
+            label = star = head = False
+        if (
+            current is not None
+            and not (label or star or head or stars or heading)
+            and (labelled or blank_mode or not _closes_sentence(current[-1]) or line[0].islower())
+        ):
+            current.append(line)
+            continue
         current = [line]
-        labelled = bool(LEADING_LABELS.match(line))
+        labelled, stars, heading = label, star, head
         out.append(current)
-    return [c for c in (clean("\n".join(p)) for p in out) if c]
+    return [c for c in map(clean, map(_joined, out)) if c]
+
+
+# the last characters of a line that may join the next without a space: a hyphen, and
+# what cleaning drops (end-of-line hyphenation is read after it)
+_JOINERS = frozenset("-‐‑") | frozenset(_INVISIBLE)
+
+
+def _joined(lines: list[str]) -> str:
+    """The (stripped) lines of a paragraph as one text for `clean`: joined by newlines
+    where a line ends as hyphenation can, else by spaces (the same once cleaned, and
+    a text with one space between words is not split and joined again)."""
+    if len(lines) == 1:
+        return lines[0]
+    if any(line[-1] in _JOINERS for line in lines):
+        return "\n".join(lines)
+    return " ".join(lines)
 
 
 def units_from_text(
@@ -266,12 +360,11 @@ def units_from_mapping(mapping: Mapping[str, str], *, reflow: bool = False) -> l
     paragraph labels."""
     units: list[Unit] = []
     for key, text in mapping.items():
-        match = _IDENT.match(key.strip())
-        section = (match.group("section") if match else key).strip()
-        label = match.group("label") if match else None
-        if match and match.group("n"):
+        section, label, n = split_ident(key.strip())
+        section = section.strip()
+        if n:
             units.append(Unit(section, None, clean(text), label or ""))
-        elif match and label:
+        elif label:
             units.append(Unit(section, label, clean(text)))
         else:
             units.extend(units_from_text(text, key.strip(), reflow=reflow))
@@ -293,6 +386,106 @@ def units_from_document(doc: Document) -> list[Unit]:
     ]
     text = units_from_text(doc.text or "", section, reflow=False, labels=False)
     return units + text
+
+
+def read_document(doc: Document) -> tuple[list[Unit], list[EntityEntry] | None]:
+    """Units of a stored document and, for an eCFR text holding the Entity List table
+    (Supplement No. 4 to part 744), its entries in place of its rows (`entity_rows`)."""
+    units = units_from_document(doc)
+    return entity_rows(units) if doc.collection == "ecfr" else (units, None)
+
+
+def _destination(cell: str) -> bool:
+    """A cell naming a destination as the list heads it ("CHINA, PEOPLE'S REPUBLIC OF")."""
+    from monitor.entities import country_code
+
+    return cell.isupper() and country_code(cell) is not None
+
+
+def entity_rows(units: list[Unit]) -> tuple[list[Unit], list[EntityEntry] | None]:
+    """The Entity List table in a text stored by the `ecfr` watcher, read entry by
+    entry, and the units left; None for the entries when the text has no such table.
+
+    The watcher stores a row per line, its cells joined by " | " and the empty ones
+    left out: five cells are Country | Entity | License requirement | License review
+    policy | Federal Register citation; four, an entry under the destination of a row
+    above (its country cell empty); one naming a destination, the row heading it.
+    Entries are keyed by country and name (`monitor.entities.diff_entries`), so an
+    entry added, removed or revised is one change. A row read any other way (a cell
+    missing inside it) stays a line of text, compared as one."""
+    from monitor.entities import COLUMNS, is_entity_table
+    from monitor.fedreg_xml import Table
+
+    start = next(
+        (
+            k
+            for k, unit in enumerate(units)
+            if unit.label is None
+            and " | " in unit.text
+            and is_entity_table(Table(unit.text.split(" | "), []))
+        ),
+        None,
+    )
+    if start is None:
+        return units, None
+    headers = tuple(units[start].text.split(" | "))
+    entries: list[EntityEntry] = []
+    rest = units[:start]
+    heading = ""  # the destination the rows are under
+    for unit in units[start + 1 :]:
+        cells = tuple(unit.text.split(" | ")) if unit.label is None else ()
+        if cells == headers:  # the heading row again: the table goes on
+            continue
+        if len(cells) == 1 and _destination(cells[0]):
+            heading = cells[0]
+        elif len(cells) == 4 and not _destination(cells[0]):
+            entry = _row_entry(headers, (heading, *cells))
+            entries += [entry] if entry is not None else []
+        elif len(cells) == len(COLUMNS):
+            heading = cells[0] or heading
+            entry = _row_entry(headers, (heading, *cells[1:]))
+            entries += [entry] if entry is not None else []
+        else:
+            rest.append(unit)
+    return rest, entries
+
+
+@lru_cache(maxsize=16_384)  # a row printed alike in both versions is read once
+def _row_entry(headers: tuple[str, ...], cells: tuple[str, ...]) -> EntityEntry | None:
+    """The entry of one row, its destination's heading in its country cell."""
+    from monitor.entities import entries_from_table
+    from monitor.fedreg_xml import Cell, Table
+
+    row = [Cell(text=c, lines=(c,) if c else ()) for c in cells]
+    found = entries_from_table(Table(list(headers), [row]))
+    return found[0] if found else None
+
+
+def entity_diff(old: Sequence[EntityEntry], new: Sequence[EntityEntry]) -> EntityDiff:
+    """`monitor.entities.diff_entries` of the entries whose key is not listed alike on
+    both sides (the same result: an entry listed alike is no change, and one sharing
+    a key with a changed one is kept with it): the thousands of entries a new version
+    of the whole list leaves as they are are not compared field by field."""
+    from monitor.entities import diff_entries
+
+    keys: dict[int, tuple[str, str]] = {}  # an entry read once is one object, keyed once
+
+    def key(entry: EntityEntry) -> tuple[str, str]:
+        found = keys.get(id(entry))
+        if found is None:
+            found = keys[id(entry)] = entry.key
+        return found
+
+    groups_old: defaultdict[tuple[str, str], list[EntityEntry]] = defaultdict(list)
+    groups_new: defaultdict[tuple[str, str], list[EntityEntry]] = defaultdict(list)
+    for entry in old:
+        groups_old[key(entry)].append(entry)
+    for entry in new:
+        groups_new[key(entry)].append(entry)
+    alike = {k for k, group in groups_old.items() if groups_new.get(k) == group}
+    return diff_entries(
+        [e for e in old if key(e) not in alike], [e for e in new if key(e) not in alike]
+    )
 
 
 # --- comparing ------------------------------------------------------------------------
@@ -356,6 +549,11 @@ def _key(token: str) -> str:
     return normalise(token)
 
 
+def _keys(tokens: list[tuple[str, str]]) -> list[str]:
+    """`_key` of each (token, whitespace), without a call for each plain word."""
+    return [t if (t.isascii() and "-" not in t) or " " in t else normalise(t) for t, _ in tokens]
+
+
 def _around_change(old: str, new: str) -> tuple[list, list] | None:
     """The (token, whitespace) of two cleaned paragraphs, split into words only where
     they differ: what they share at their start, and at their end, cut at a space, is
@@ -388,12 +586,47 @@ def _around_change(old: str, new: str) -> tuple[list, list] | None:
     return shared_head + middle_a + shared_tail, shared_head + middle_b + shared_tail
 
 
+LONG = 20_000  # characters of a paragraph past which its sentences are matched first
+
+
+def _sentences(text: str) -> list[str]:
+    """A paragraph cut after each ". ", the pieces joined again giving it back."""
+    parts = text.split(". ")
+    return [p + ". " for p in parts[:-1]] + parts[-1:]
+
+
+def _by_sentence(old: str, new: str) -> tuple[list, list]:
+    """The (token, whitespace) of two long cleaned paragraphs (a whole unlabelled text
+    can be one): each run of sentences printed the same on both sides is one token, the
+    same on both (as `_around_change` keeps a shared start and end), and only the other
+    sentences are split into words, so what is matched word by word is what changed."""
+    sa, sb = _sentences(old), _sentences(new)
+    a: list[tuple[str, str]] = []
+    b: list[tuple[str, str]] = []
+    i0 = j0 = 0
+    for i, j, n in [*equal_runs(sa, sb), (len(sa), len(sb), 0)]:
+        if i0 < i:
+            a += _WORDS.findall("".join(sa[i0:i]))
+        if j0 < j:
+            b += _WORDS.findall("".join(sb[j0:j]))
+        if n:
+            shared = "".join(sb[j : j + n])
+            body = shared.rstrip(" ")
+            a.append((body, shared[len(body) :]))
+            b.append(a[-1])
+        i0, j0 = i + n, j + n
+    return a, b
+
+
 def word_diff(old: str, new: str) -> list[tuple[str, str]]:
     """(op, text) runs, op "equal", "delete" or "insert", of two paragraphs compared
     word by word on their normalised tokens; equal runs show the new text."""
     old, new = clean(old), clean(new)
-    a, b = _around_change(old, new) or (_WORDS.findall(old), _WORDS.findall(new))
-    ka, kb = [_key(t) for t, _ in a], [_key(t) for t, _ in b]
+    if len(old) + len(new) > 2 * LONG:
+        a, b = _by_sentence(old, new)
+    else:
+        a, b = _around_change(old, new) or (_WORDS.findall(old), _WORDS.findall(new))
+    ka, kb = _keys(a), _keys(b)
     out: list[tuple[str, str]] = []
     pending = ""  # whitespace after a change, shown before the next equal run
 
@@ -630,8 +863,20 @@ class _Findings:
     def item(self, unit: Unit, index: int, slot: str = "", number: int = 0) -> _Item:
         key = self.key(unit.text)
         labelled = unit.label is not None and unit.label.startswith("(")
-        body = self.key(strip_label(unit.text)) if labelled else key
-        return _Item(unit, index, key, body, slot, number)
+        return _Item(unit, index, key, self.body(unit.text, key) if labelled else key, slot, number)
+
+    def body(self, text: str, key: str) -> str:
+        """The key of a text without its leading label. Its key without the label when
+        what follows the label is a character normalising leaves as it is and that
+        cannot start another label (no second pass over a long paragraph)."""
+        label = LEADING_LABELS.match(text)
+        if label is None:
+            return key
+        rest = text[label.end() :]
+        first = rest[:1]
+        if first.isascii() and first not in "-(" and (found := LEADING_LABELS.match(key)):
+            return key[found.end() :]
+        return self.key(rest)
 
     def same(self, old: str, new: str) -> bool:
         return old == new or self.key(old) == self.key(new)
@@ -669,8 +914,7 @@ class _Findings:
         order_old = sorted(kept, key=old_slots.__getitem__)
         if order_old == kept:
             return
-        matcher = difflib.SequenceMatcher(None, order_old, kept, autojunk=False)
-        in_place = {s for a, _, n in matcher.get_matching_blocks() for s in order_old[a : a + n]}
+        in_place = {s for a, _, n in equal_runs(order_old, kept) for s in order_old[a : a + n]}
         for slot in kept:
             if slot not in in_place:
                 was, now = old_slots[slot], new_slots[slot]
@@ -781,18 +1025,29 @@ def diff_units(
     for item, group in rest_old:
         old_groups[group].append(item)
     paired_old: set[int] = set()
+    # in each group, the first old item not paired yet and how many are left: a group
+    # of thousands (a run rewritten throughout) is not scanned again for each new item
+    first_free: Counter[tuple] = Counter()
+    left = Counter({group: len(items) for group, items in old_groups.items()})
     for item, group in rest_new:
-        candidates = [c for c in old_groups.get(group, []) if id(c) not in paired_old]
+        olds = old_groups.get(group, [])
+        start = first_free[group]
+        while start < len(olds) and id(olds[start]) in paired_old:
+            start += 1
+        first_free[group] = start
         partner = None
         if group[0] == "label":
-            partner = candidates[0] if candidates else None
-        elif candidates:
-            if len(candidates) * len(old_groups[group]) > 400:
-                candidates = candidates[:1]
+            partner = olds[start] if start < len(olds) else None
+        elif start < len(olds):
+            if left[group] * len(olds) > 400:  # a large group pairs in order, not by score
+                candidates = [olds[start]]
+            else:
+                candidates = [c for c in olds[start:] if id(c) not in paired_old]
             scored = [(_similarity(c, item), -k, c) for k, c in enumerate(candidates)]
             best = max(scored, key=lambda s: (s[0], s[1]))
             partner = best[2] if best[0] >= 0.5 else None
         if partner is not None:
+            left[group] -= 1
             paired_old.add(id(partner))
             findings.place(partner, item)
             changes.append(_change("modified", partner, item, item.index))
@@ -1238,17 +1493,22 @@ def units_from_fr(data: bytes) -> tuple[list[Unit], list[EntityEntry] | None]:
     return units, entries
 
 
-def units_from_ecfr(data: bytes, name: str = "eCFR XML") -> list[Unit]:
+def units_from_ecfr(
+    data: bytes, name: str = "eCFR XML"
+) -> tuple[list[Unit], list[EntityEntry] | None]:
     """Units of an eCFR XML answer (a part, or a bulk file): each section and
-    appendix as the `ecfr` watcher stores it, its text split by paragraph labels."""
+    appendix as the `ecfr` watcher stores it, its text split by paragraph labels; the
+    Entity List table's rows as entries instead (None when there is none)."""
     from monitor.http import FetchError
     from watchers.ecfr import parse_part
 
     head = data[:200_000]
-    parts = [p.decode() for p in re.findall(rb"<DIV5\b[^>]*?\bN=\"([^\"]+)\"", head)]
+    # a "<DIV5" is read up to the next tag at most (no "<" in an attribute), not to
+    # the end of the head from each one; the title's digits from where they start
+    parts = [p.decode() for p in re.findall(rb"<DIV5\b[^<>]*?\bN=\"([^\"<]+)\"", head)]
     if not parts:
         parts = [p.decode() for p in re.findall(rb"/part-([0-9A-Za-z]+)", head)][:1] or [""]
-    title = re.search(rb"/title-(\d+)", head) or re.search(rb"(\d+) CFR", head)
+    title = re.search(rb"/title-(\d+)", head) or re.search(rb"(?<!\d)(\d+) CFR", head)
     documents: dict[str, Any] = {}
     for part in dict.fromkeys(parts):
         try:
@@ -1258,9 +1518,13 @@ def units_from_ecfr(data: bytes, name: str = "eCFR XML") -> list[Unit]:
         for doc in found:
             documents.setdefault(doc.document_number, doc)
     units: list[Unit] = []
+    entries: list[EntityEntry] | None = None
     for doc in documents.values():
-        units += units_from_document(doc)
-    return units
+        found_units, found_entries = read_document(doc)
+        units += found_units
+        if found_entries is not None:
+            entries = (entries or []) + found_entries
+    return units, entries
 
 
 def _is_csl(data: bytes, name: str) -> bool:
@@ -1288,7 +1552,7 @@ def load_bytes(data: bytes, name: str) -> Loaded:
                 raise DiffInputError(f"{name}: {squeeze(str(exc))}") from None
             return Loaded("fr_xml", name, units, entries)
         if re.fullmatch(r"DIV[1-9]", tag) or tag in ECFR_ROOTS:
-            return Loaded("ecfr_xml", name, units_from_ecfr(data, name))
+            return Loaded("ecfr_xml", name, *units_from_ecfr(data, name))
         raise DiffInputError(
             f"{name}: unknown format: XML with root <{tag or '?'}> is neither Federal Register"
             " nor eCFR XML"
@@ -1323,12 +1587,13 @@ def load_path(path: Path | str) -> Loaded:
 
 
 def load_document(doc: Document, name: str) -> Loaded:
-    return Loaded("document", name, units_from_document(doc))
+    return Loaded("document", name, *read_document(doc))
 
 
 def diff_loaded(old: Loaded, new: Loaded) -> TextDiff:
     """The diff of two loaded inputs: the text by label, and the Entity List entry by
-    entry when both sides are Entity List data."""
+    entry when both sides are Entity List data, or inputs of one kind and either holds
+    an Entity List table (a rule adding the first entries, a supplement emptied)."""
     if (old.kind == "csl") != (new.kind == "csl"):
         raise DiffInputError(
             f"cannot compare {KIND_NAMES[old.kind]} ({old.name}) with "
@@ -1336,13 +1601,9 @@ def diff_loaded(old: Loaded, new: Loaded) -> TextDiff:
         )
     result = diff_units(old.units, new.units, old_name=old.name, new_name=new.name)
     both = old.entities is not None and new.entities is not None
-    either_fr = old.kind == new.kind == "fr_xml" and (
-        old.entities is not None or new.entities is not None
-    )
-    if both or either_fr:
-        from monitor.entities import diff_entries
-
-        result.entities = diff_entries(old.entities or [], new.entities or [])
+    either = old.kind == new.kind and (old.entities is not None or new.entities is not None)
+    if both or either:
+        result.entities = entity_diff(old.entities or [], new.entities or [])
     return result
 
 
@@ -1365,5 +1626,6 @@ def diff_texts(old: str, new: str, section: str = "") -> TextDiff:
 
 
 def diff_documents(old: Document, new: Document) -> TextDiff:
-    """The diff of two stored versions of a document."""
-    return diff_units(units_from_document(old), units_from_document(new))
+    """The diff of two stored versions of a document (the Entity List supplement's
+    table entry by entry)."""
+    return diff_loaded(load_document(old, "old"), load_document(new, "new"))

@@ -11,8 +11,10 @@ import csv
 import io
 import json
 import os
+import random
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,9 @@ from lxml import etree
 from monitor.config import load_config
 from monitor.diff import (
     Unit,
+    clean,
+    country_name,
+    diff_documents,
     diff_files,
     diff_mappings,
     diff_texts,
@@ -30,7 +35,10 @@ from monitor.diff import (
     normalise,
     units_from_text,
 )
+from monitor.entities import country_code
 from monitor.pipeline import check
+from tests.bounded import at_most, in_fresh_interpreter
+from tests.synthetic_entity_list import COUNTRIES, edited, part_xml, rows
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ISSUE = FIXTURES / "fr_xml" / "FR-2016-04-15_full_issue.xml"  # real
@@ -90,6 +98,17 @@ def test_soft_hyphens_and_line_breaks_inside_unlabelled_lines_are_no_change() ->
     assert normalise("semi-\nconductor “chips” — A") == normalise('semiconductor "chips" -- A')
     new["FR Doc. 2099-00001"] += "\nA third line."
     assert [c.op for c in diff_mappings(old, new).changes] == ["added"]
+
+
+def test_every_kind_of_whitespace_is_collapsed_in_a_long_text() -> None:
+    """A long text is checked for whitespace to collapse rather than split and joined:
+    every character Python counts as whitespace is found."""
+    spaces = [c for c in map(chr, range(0x110000)) if c.isspace()]
+    assert len(spaces) > 25
+    for c in spaces:
+        text = "a" * 1000 + c + "b" + c
+        assert clean(text) == normalise(text) == "a" * 1000 + " b", repr(c)
+    assert clean("a" * 1000 + " b") == "a" * 1000 + " b"
 
 
 # --- labels -------------------------------------------------------------------------------
@@ -439,6 +458,99 @@ def test_entity_list_diff_of_csl_samples(tmp_path: Path) -> None:
     assert real.summary() == "1 Entity List entry added: China 1; 19 removed"
 
 
+# The Entity List supplement as the eCFR watcher stores it: a SYNTHETIC table
+# (tests/synthetic_entity_list.py: fictional entries in the eCFR's layout) read by the
+# real watcher's parser.
+
+
+def supplement(entries, intro: str = "Test paragraph before the synthetic table."):
+    from watchers.ecfr import parse_part
+
+    documents, _ = parse_part(part_xml(entries, intro), "test.xml", 15, "744", {})
+    [doc] = [d for d in documents if d.document_number == "15 CFR 744 Supp. 4"]
+    return doc
+
+
+def test_the_entity_list_supplement_is_compared_entry_by_entry() -> None:
+    """1,000 entries, 40 added, 5 removed, 10 revised (a new address) and the text
+    before the table revised: each entry changed is one change, keyed by country and
+    name, counted by destination as a rule's entries are; the text is diffed as text."""
+    before = rows(1000)
+    after, changed = edited(before, added=40, removed=5, revised=10)
+    old = supplement(before)
+    new = supplement(after, intro="Test paragraph before the synthetic table, revised.")
+    assert old.text.count("\n") > 1000  # a row per line, "cell | cell"
+    diff = diff_documents(old, new)
+    entities = diff.entities
+    assert entities is not None
+    code = {h: country_code(h) for h in COUNTRIES}
+    assert [(e.country, e.name) for e in entities.added] == [
+        (code[r.country], r.name) for r in after if r in changed["added"]
+    ]
+    assert [(e.country, e.name) for e in entities.removed] == [
+        (code[r.country], r.name) for r in before if r in changed["removed"]
+    ]
+    assert [(c.new.name, c.fields) for c in entities.modified] == [
+        (r.name, ("addresses",)) for r in before if r in changed["revised"]
+    ]
+    [revised] = [c for c in entities.modified if c.new.name == changed["revised"][0].name]
+    assert "Revised Test Avenue" in revised.new.addresses[0]
+    by_country = Counter(country_name(code[r.country]) for r in changed["added"])
+    listed = ", ".join(
+        f"{c} {n}" for c, n in sorted(by_country.items(), key=lambda x: (-x[1], x[0]))
+    )
+    assert diff.summary() == (
+        f"15 CFR 744 Supp. 4 ¶1 revised; 40 Entity List entries added: {listed}; "
+        "10 revised; 5 removed"
+    )
+    assert [c.op for c in diff.changes] == ["modified"]  # the paragraph, not the rows
+    assert diff.counts()["entities_added"] == 40
+    assert diff_documents(old, supplement(before)).empty
+
+
+def test_a_row_read_no_way_stays_a_line_and_a_table_may_appear() -> None:
+    """A row with a cell missing inside it is compared as a line of text (nothing is
+    lost); a supplement that gains the table lists every entry as added."""
+    entries = rows(50)
+    old = supplement(entries)
+    lines = old.text.split("\n")
+    k = next(k for k, line in enumerate(lines) if line.count(" | ") == 3)
+    cells = lines[k].split(" | ")
+    lines[k] = " | ".join(cells[:1] + cells[2:])  # its license requirement left out
+    new = old.model_copy(update={"text": "\n".join(lines)})
+    diff = diff_documents(old, new)
+    [removed] = diff.entities.removed
+    assert cells[0].startswith(removed.name) and not diff.entities.added
+    assert [(c.op, c.new) for c in diff.changes] == [("added", lines[k])]
+
+    prose = [line for line in old.text.split("\n") if " | " not in line]
+    without = old.model_copy(update={"text": "\n".join(prose)})
+    grown = diff_documents(without, old)
+    assert len(grown.entities.added) == 50 and grown.changes == []
+
+
+def test_monitor_diff_of_two_ecfr_parts_compares_the_entity_list(tmp_path: Path) -> None:
+    """The command on two eCFR XML files of part 744, and the event a change to the
+    stored supplement carries (`rule_text_changed`'s diff)."""
+    from monitor.events import text_diff_payload
+
+    before = rows(200)
+    after, _ = edited(before, added=3, removed=1, revised=2)
+    (tmp_path / "old.xml").write_bytes(part_xml(before))
+    (tmp_path / "new.xml").write_bytes(part_xml(after))
+    proc = run_monitor(str(tmp_path / "old.xml"), str(tmp_path / "new.xml"), "-f", "json",
+                       cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["sections"] == []
+    assert data["summary"] == data["entity_list"]["summary"]
+    assert data["summary"].startswith("3 Entity List entries added: ")
+    assert data["summary"].endswith("; 2 revised; 1 removed")
+    payload = text_diff_payload(supplement(before), supplement(after))
+    assert payload["summary"] == data["summary"]
+    assert "@@ Entity List @@" in payload["unified"]
+
+
 # --- inputs and errors ------------------------------------------------------------------------
 
 
@@ -603,3 +715,175 @@ def test_cli_diff_of_the_two_latest_stored_versions(httpserver, write_config, tm
         assert message in proc.stderr
     both = run_monitor(str(ECFR_V1), "--doc", "ecfr:15 CFR 744.2", cwd=tmp_path)
     assert both.returncode == 2 and "not both" in both.stderr
+
+
+# --- hostile input: every regular expression linear -------------------------------------
+
+# Each case runs in a fresh interpreter (tests/bounded.py) on an input sized so that the
+# quadratic expression it replaced would take minutes there (1 MB of spaces before
+# "--": about an hour; the 200 KB an eCFR file is sniffed in: minutes), and the linear
+# one takes milliseconds.
+HOSTILE = {
+    "dashes after a long run of spaces": (
+        "from monitor.diff import normalise\nassert normalise(' ' * 1_000_000 + 'x --') == 'x -'"
+    ),
+    "a paragraph id of labels that is not one": (
+        "from monitor.diff import split_ident, units_from_mapping\n"
+        "key = '(a)' * 300_000 + 'x'\n"
+        "assert split_ident(key) == (key, None, None)\n"
+        "[unit] = units_from_mapping({key: '(b) Test text.'})\n"
+        "assert unit.section == key and unit.label == '(b)'"
+    ),
+    "a line of stars that is not '* * *'": (
+        "from monitor.diff import split_paragraphs\n"
+        "line = '*' * 1_000_000 + 'x'\n"
+        "assert split_paragraphs(line, reflow=True) == [line]"
+    ),
+    "an eCFR head of digits and unclosed DIV5 tags": (
+        "from monitor.diff import DiffInputError, load_bytes\n"
+        "for data in (b'<DIV5>' + b'7' * 199_990, b'<DIV5 ' * 33_000):\n"
+        "    try:\n"
+        "        load_bytes(data, 'hostile.xml')\n"
+        "    except DiffInputError as exc:\n"
+        "        assert 'hostile.xml' in str(exc)\n"
+        "    else:\n"
+        "        raise AssertionError('malformed XML accepted')"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_regular_expressions_are_linear_on_adversarial_input(case: str) -> None:
+    proc = in_fresh_interpreter(HOSTILE[case], seconds=30)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_split_ident_reads_what_the_regular_expression_did() -> None:
+    """The shortest section and what follows it, as the expression it replaces read
+    them (an oracle on short keys, stripped as `units_from_mapping` strips them)."""
+    import random
+    import re
+
+    from monitor.diff import split_ident
+    from monitor.fedreg_xml import LABEL_MARK
+
+    oracle = re.compile(rf"^(?P<s>.*?)(?P<l>(?:{LABEL_MARK})+)?(?:#p(?P<n>\d+))?$", re.S)
+    assert split_ident("15 CFR 744.23(a)(3)") == ("15 CFR 744.23", "(a)(3)", None)
+    assert split_ident("15 CFR 744.23(a)#p2") == ("15 CFR 744.23", "(a)", "2")
+    assert split_ident("Supp. 4 to Part 744") == ("Supp. 4 to Part 744", None, None)
+    rng = random.Random(5)
+    pieces = ["(a)", "(12)", "(iv)", "(B)", "(ab12)", "(", ")", "#p", "3", "x", " ", "\n", "#"]
+    for _ in range(20_000):
+        key = "".join(rng.choice(pieces) for _ in range(rng.randrange(8))).strip()
+        m = oracle.match(key)
+        assert split_ident(key) == (m["s"], m["l"], m["n"]), key
+
+
+def test_dashes_fold_as_the_regular_expression_did() -> None:
+    """A dash typed as "--" and the whitespace around it fold to " - ", as the
+    expression it replaces folded them (an oracle on short texts)."""
+    import random
+    import re
+
+    oracle = re.compile(r"\s*-{2,}\s*")
+    rng = random.Random(6)
+    for _ in range(20_000):
+        text = "".join(rng.choice(["-", " ", "\n", "a", "\u00a0", "--"]) for _ in range(9))
+        folded = re.sub(r"-(?<=\w-)(?:[ \t]*\r?\n\s*)?(?=\w)", "", text)  # "end-user"
+        assert normalise(text) == " ".join(oracle.sub(" - ", folded).split()), repr(text)
+
+
+# --- size: no input costs more than a bounded amount of work per line -------------------
+
+# Built from the REAL issue's text (its units, one paragraph per line); the words
+# "EDITED" and "INSERTED" put into it are placeholders. Each test has a deadline the
+# version before this one exceeded (tests/bounded.py): minutes on these inputs, against
+# a fraction of a second.
+
+
+@pytest.fixture(scope="module")
+def issue_lines() -> list[str]:
+    from monitor.diff import units_from_fr
+
+    units, _ = units_from_fr(ISSUE.read_bytes())
+    return [u.text for u in units if u.text]
+
+
+def test_a_long_unlabelled_text_without_blank_lines(issue_lines: list[str]) -> None:
+    """The real issue as plain text, twice (3.9 MB, a paragraph per line, no blank
+    line, so that a line joins the one before unless it starts a sentence, and a
+    labelled paragraph runs on to the next label: paragraphs of up to 800 KB), 2,000
+    words inserted and a block of 40 lines moved: what the diff inserts, less what it
+    deletes, is the 2,000 words, and the block is deleted where it was."""
+    lines = issue_lines * 2
+    new = list(lines)
+    block = new[5000:5040]
+    del new[5000:5040]
+    new[20000:20000] = block
+    rng = random.Random(11)
+    for k in rng.sample([k for k, line in enumerate(new) if len(line.split()) > 5], 2000):
+        words = new[k].split(" ")
+        words.insert(rng.randrange(len(words)), "INSERTED")
+        new[k] = " ".join(words)
+    old_text, new_text = "\n".join(lines), "\n".join(new)
+    assert len(old_text) > 3_800_000 and "\n\n" not in old_text
+    with at_most(60, "diff of 3.9 MB of plain text"):
+        diff = diff_texts(old_text, new_text)
+    inserted = [t for c in diff.changes for op, t in c.words if op == "insert"]
+    inserted += [c.new for c in diff.changes if c.op == "added"]
+    deleted = [t for c in diff.changes for op, t in c.words if op == "delete"]
+    deleted += [c.old for c in diff.changes if c.op == "deleted"]
+    assert " ".join(inserted).split().count("INSERTED") == 2000
+    plus, minus = (Counter("".join("".join(runs).split())) for runs in (inserted, deleted))
+    assert plus - minus == Counter("INSERTED" * 2000) and not minus - plus
+    assert " ".join(block) in deleted
+    assert diff_texts(old_text, old_text).empty
+
+
+def test_a_huge_single_paragraph_revised_in_300_places(issue_lines: list[str]) -> None:
+    """The whole real issue as one paragraph (1.9 MB): its word diff is exactly the
+    300 words replaced, and gives back both texts."""
+    old = " ".join(issue_lines)
+    words = old.split(" ")
+    spots = sorted(random.Random(12).sample(range(0, len(words), 10), 300))
+    edited = list(words)
+    for k in spots:
+        edited[k] = "EDITED"
+    new = " ".join(edited)
+    with at_most(60, "diff of a 1.9 MB paragraph"):
+        diff = diff_texts(old, new)
+    [change] = diff.changes
+    assert change.op == "modified"
+    marks = [(op, t) for op, t in change.words if op != "equal"]
+    expected = [[("delete", words[k]), ("insert", "EDITED")] for k in spots]
+    assert marks == [mark for pair in expected if pair[0][1] != "EDITED" for mark in pair]
+    assert "".join(t for op, t in change.words if op != "delete") == new
+    assert "".join(t for op, t in change.words if op != "insert") == old
+
+
+def test_a_long_run_of_lines_rewritten_throughout_pairs_in_order(
+    issue_lines: list[str],
+) -> None:
+    """29,000 unlabelled lines, each revised: one changed run, each line paired with
+    the one it replaces, in order (the pairing no longer scans the run for each
+    line: 90 s before)."""
+    lines = [line for line in issue_lines if len(line.split()) > 3 and line[0] != "("] * 3
+    assert len(lines) > 29_000
+    old = {"FR Doc. 2099-00001": "\n".join(lines)}
+    new = {"FR Doc. 2099-00001": "\n".join(line.replace(" ", " EDITED ", 1) for line in lines)}
+    with at_most(45, "diff of 29,000 rewritten lines"):
+        diff = diff_mappings(old, new)
+    assert [(c.op, c.ident, c.old_ident) for c in diff.changes] == [
+        ("modified", f"FR Doc. 2099-00001#p{k}", None) for k in range(1, len(lines) + 1)
+    ]
+    assert diff.summary() == f"{len(lines)} paragraphs revised"
+
+
+def test_labels_of_many_paragraphs_look_ahead_once() -> None:
+    """The label of a paragraph looks at the next labelled one: found in one pass
+    from the end, not by scanning what follows each paragraph (200,000 paragraphs
+    without a label: 6 minutes before)."""
+    with at_most(30, "labels of 200,000 paragraphs"):
+        labels = label_paragraphs(["Test text."] * 200_000 + ["(a) Test a.", "(1) One."])
+    assert labels[-2:] == [("(a)", ""), ("(a)(1)", "")]
+    assert labels[0] == (None, "")

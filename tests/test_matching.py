@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from monitor.diff import units_from_fr, word_diff
-from monitor.matching import equal_runs, opcodes, quick_opcodes
+from monitor.matching import equal_runs, opcodes, quick_opcodes, runs_opcodes
+from tests.bounded import at_most
 
 ISSUE = Path(__file__).resolve().parent / "fixtures" / "fr_xml" / "FR-2016-04-15_full_issue.xml"
 
@@ -101,3 +102,65 @@ def test_word_diffs_match_the_shared_start_first() -> None:
         ("insert", '"item"'),
         ("equal", " means a test item."),
     ]
+
+
+def sound(a: list[str], b: list[str], ops: list[tuple[str, int, int, int, int]]) -> None:
+    """Opcodes that cover both sequences in order, their equal parts equal."""
+    assert ops[0][1] == ops[0][3] == 0 and (ops[-1][2], ops[-1][4]) == (len(a), len(b))
+    for (_, _, i2, _, j2), (_, i1, _, j1, _) in itertools.pairwise(ops):
+        assert (i2, j2) == (i1, j1)
+    for tag, i1, i2, j1, j2 in ops:
+        assert tag != "equal" or a[i1:i2] == b[j1:j2]
+
+
+def test_a_document_printed_twice_is_matched_on_lines_found_as_often_on_each_side(
+    lines: list[str],
+) -> None:
+    """No line of it is found once: lines found twice on each side anchor the match
+    (without them the stretch is too large for difflib and nothing would match)."""
+    twice = lines + lines
+    edited = list(twice)
+    # the first and the last line too: nothing equal at the ends to trim, after which
+    # the lines there would be found once in what is left
+    for k in [0, len(twice) - 1, *random.Random(8).sample(range(1, len(twice) - 1), 58)]:
+        edited[k] += " EDITED"
+    with at_most(30, "equal_runs on a document printed twice"):
+        runs = equal_runs(twice, edited)
+    sound(twice, edited, runs_opcodes(runs, len(twice), len(edited)))
+    assert sum(n for _, _, n in runs) == len(twice) - 60
+
+
+def test_opcodes_of_a_long_word_sequence_revised_in_many_places_are_found_fast(
+    texts: list[list[str]],
+) -> None:
+    """The 280,000 words of the real issue, 400 of them replaced: difflib alone takes
+    minutes (its time grows with the product of the lengths); anchored matching finds
+    the 400 replacements in a fraction of a second."""
+    words = " ".join(text for section in texts for text in section).split()
+    assert len(words) > 250_000
+    edited = list(words)
+    spots = sorted(random.Random(9).sample(range(len(words)), 400))
+    for k in spots:
+        edited[k] = "EDITED"
+    with at_most(30, "opcodes of 280,000 words"):
+        ops = opcodes(words, edited, autojunk=True)
+    sound(words, edited, ops)
+    changed = [(i1, i2) for tag, i1, i2, _, _ in ops if tag != "equal"]
+    expected: list[tuple[int, int]] = []
+    for k in (k for k in spots if words[k] != "EDITED"):
+        if expected and expected[-1][1] == k:  # next to the one before: one replacement
+            expected[-1] = (expected[-1][0], k + 1)
+        else:
+            expected.append((k, k + 1))
+    assert changed == expected
+
+
+def test_opcodes_without_any_anchor_stay_sound_and_bounded() -> None:
+    """Two words alternating, shifted by one: no word is rare on either side, and
+    difflib without its junk heuristic would compare every pair (hours). What is not
+    matched is reported replaced, never wrong."""
+    a = ["x", "y"] * 50_000
+    b = ["y", "x"] * 50_000
+    with at_most(30, "opcodes of two alternating words"):
+        ops = opcodes(a, b, autojunk=False)
+    sound(a, b, ops)
