@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from monitor.document import Listed
+from monitor.entities import word_number
 from monitor.knowledge import countries, rule_status
 from monitor.portfolio import Customer, Portfolio, derived
 from monitor.relevance import customers as cust
@@ -43,13 +44,9 @@ _LEGAL = re.compile(
     r"Corporation|Corp\.?|LLC|L\.L\.C\.|GmbH|AG|S\.A\.|Pte\.?\s+Ltd\.?|PLC|LLP|JSC|OOO)(?!\w)"
 )
 _WORD = re.compile(r"\(?[A-Z][\w&'.-]*\)?,?|of|and|the|for|de")
-_NUMBERS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-}  # fmt: skip
 _COUNT = re.compile(
     r"\b(?:add(?:s|ing)?|remov(?:es|ing)|revis(?:es|ing))\s+(?:a\s+total\s+of\s+)?"
-    r"(\d+|[a-z]+)\s+(?:new\s+)?(?:entit(?:y|ies)|entries|persons?|parties|addresses)\b",
+    r"(\d+|[a-z]+(?:-[a-z]+)?)\s+(?:new\s+)?(?:entit(?:y|ies)|entries|persons?|parties|addresses)\b",
     re.IGNORECASE,
 )
 
@@ -295,8 +292,7 @@ def stated_count(text: str) -> int | None:
     """The number of entries a summary says it adds, revises or removes, summed."""
     total, seen = 0, False
     for m in _COUNT.finditer(text):
-        word = m.group(1).lower()
-        n = int(word) if word.isdigit() else _NUMBERS.get(word)
+        n = word_number(m.group(1))
         if n is not None:
             total, seen = total + n, True
     return total if seen else None
