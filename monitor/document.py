@@ -63,8 +63,16 @@ class Listed(BaseModel):
 
 
 class RuleFacts(BaseModel):
-    """The structured changes of one rule's full text."""
+    """The structured changes of one rule's full text, read from its Federal Register XML
+    (`source` "xml") or from its public-inspection manuscript ("inspection")."""
 
+    source: Literal["xml", "inspection"] = "xml"
+    action: str | None = None
+    summary: str | None = None
+    dates: str | None = None  # placeholders resolved against the publication date
+    cfr_parts: list[int] = Field(default_factory=list)  # title 15
+    dockets: list[str] = Field(default_factory=list)
+    rins: list[str] = Field(default_factory=list)
     entities: list[Listed] = Field(default_factory=list)
     entity_counts_stated: dict[str, int] = Field(default_factory=dict)
     entity_mismatches: list[str] = Field(default_factory=list)

@@ -10,6 +10,8 @@ party and re-classify every chip, and the alert can show the entries.
 
 from __future__ import annotations
 
+import re
+
 from monitor.amendments import CCL
 from monitor.document import Listed, RuleFacts
 from monitor.eccn import eccn_texts
@@ -38,6 +40,13 @@ def from_document(doc: XmlDocument) -> RuleFacts:
         s.id == ENTITY_LIST for s in doc.sections
     )
     facts = RuleFacts(
+        source="xml",
+        action=doc.action,
+        summary=doc.summary,
+        dates=doc.dates,
+        cfr_parts=sorted({int(p) for c in doc.cfr for p in re.findall(r"\b(7[3-7]\d)\b", c)}),
+        dockets=list(doc.dockets),
+        rins=[re.sub(r"^RIN\s+", "", r) for r in doc.rins],
         amended=list(dict.fromkeys(f"{a.unit} {a.action}" for a in amendments)),
         eccn_text=threshold_text(doc),
         entity_list_amended=entity_list,
