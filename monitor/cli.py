@@ -329,6 +329,7 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
         pending_documents,
         source_rows,
     )
+    from watchers.public_inspection import text_counts
 
     config = _config(config_path)
     db = open_store(config.database_url)
@@ -352,6 +353,11 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
                 "cursor": row.cursor.get("last_publication_date") if row else None,
                 "next_run": _when(_next_run(source)) if source.enabled else None,
                 "schedule": _describe_schedule(source),
+                **(
+                    {"texts": text_counts(row.cursor if row else {})}
+                    if source.kind == "public_inspection"
+                    else {}
+                ),
             }
         )
     data = {
@@ -378,6 +384,11 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
             s["next_run"] or "disabled", s["schedule"],
         )  # fmt: skip
     out.print(table)
+    for s in sources:
+        if "texts" in s:
+            t = s["texts"]
+            out.print(f"{s['name']}: inspection texts {t['read']} read, {t['pending']} to retry, "
+                      f"{t['failed']} given up", highlight=False, markup=False)  # fmt: skip
     counts = data["alerts"]
     out.print(
         f"Store {data['store']}: {documents} documents"

@@ -118,6 +118,7 @@ class Document(BaseModel):
     # public inspection: filed before publication
     filing_type: Literal["regular", "special"] | None = None
     filed_at: datetime | None = None
+    withdrawn_on: date | None = None  # left the desk before its publication, unpublished
     # news items and sections of text
     publisher: str | None = None
     related: list[str] = Field(default_factory=list, description="FR numbers referred to")
@@ -182,9 +183,12 @@ def merge(old: Document, new: Document) -> tuple[Document, list[str]]:
     that differs from a known one is a change. An empty value never erases one,
     and a list that is part of the known one (a feed naming one agency of two)
     adds nothing. The inspection desk's values are provisional: the published
-    copy replaces them (its title is often worded differently) without a change.
+    copy replaces them (its title is often worded differently) without a change,
+    except what the rule lists: an entry the published copy adds or drops is a change.
     """
     provisional = old.on_public_inspection and not new.on_public_inspection
+    if new.withdrawn_on is not None and (old.citation or not old.filed_at):
+        new = new.model_copy(update={"withdrawn_on": None})  # it was published after all
     merged = old.model_dump()
     changed = []
     for name, value in new.model_dump().items():
@@ -194,10 +198,24 @@ def merge(old: Document, new: Document) -> tuple[Document, list[str]]:
             continue
         if _empty(value) or (isinstance(value, list) and _subset(value, known)):
             continue
-        if not _empty(known) and known != value and not provisional:
+        if _changes(name, known, value, provisional):
             changed.append(name)
         merged[name] = value
     return Document.model_validate(merged), changed
+
+
+def _changes(name: str, known: Any, value: Any, provisional: bool) -> bool:
+    if name == "withdrawn_on":  # news of its own, once: the desk withdrew the document
+        return _empty(known)
+    if provisional:  # the published copy after the inspection copy
+        return name == "rule" and bool(known) and _entries(known) != _entries(value)
+    return not _empty(known) and known != value
+
+
+def _entries(rule: dict[str, Any]) -> set[tuple[str, str | None, str]]:
+    """What a rule lists, as two copies of it can be compared: action, country, name."""
+    return {(e["action"], e["country"], " ".join(e["name"].casefold().split()))
+            for e in rule.get("entities") or []}  # fmt: skip
 
 
 def _subset(part: list, whole: Any) -> bool:

@@ -9,6 +9,8 @@ Payload keys (each present only when it applies):
 - `thresholds`: {"summary", "changes", "chips": [{"chip_id", "before", "after",
   "changed", "explanation"}]}
 - `diff`: {"summary", "counts", "changes": [...at most MAX_CHANGES], "more", "unified"}
+- `entry_changes`: {"summary", "added", "dropped"}: entries one copy of a rule lists and the
+  other does not (the public-inspection copy against the published one)
 """
 
 from __future__ import annotations
@@ -91,3 +93,24 @@ def text_diff_payload(old: Document, new: Document) -> dict[str, Any]:
         "more": max(0, len(changes) - MAX_CHANGES),
         "unified": unified,
     }
+
+
+def entry_changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+    """What two copies of a rule list differently, entry by entry (action, country, name)."""
+
+    def entries(rule: dict[str, Any] | None) -> dict[tuple, dict[str, Any]]:
+        return {(e["action"], e.get("country"), " ".join(e["name"].casefold().split())): e
+                for e in (rule or {}).get("entities") or []}  # fmt: skip
+
+    old, new = entries(before), entries(after)
+    added = [new[k] for k in new if k not in old]
+    dropped = [old[k] for k in old if k not in new]
+    parts = [f"{len(added)} entr{'y' if len(added) == 1 else 'ies'} added" if added else "",
+             f"{len(dropped)} dropped" if dropped else ""]  # fmt: skip
+    return {
+        "summary": "since the copy read before: " + ("; ".join(p for p in parts if p) or "none"),
+        "added": [{"action": e["action"], "country": e.get("country"), "name": e["name"]}
+                  for e in added],
+        "dropped": [{"action": e["action"], "country": e.get("country"), "name": e["name"]}
+                    for e in dropped],
+    }  # fmt: skip

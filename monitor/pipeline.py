@@ -23,7 +23,7 @@ from monitor.alerts import Rendered, alert_context, group_context, load_template
 from monitor.channels import channel_format, send
 from monitor.config import ChannelConfig, Config, digest_channels
 from monitor.document import Document
-from monitor.events import structured_kind, structured_payload, text_diff_payload
+from monitor.events import entry_changes, structured_kind, structured_payload, text_diff_payload
 from monitor.http import FetchError, make_client
 from monitor.news import same_story
 from monitor.redact import redact_url
@@ -136,6 +136,9 @@ def _events(
     else:
         kind, dedup_key = event_for(pending.change, doc)
     payload: dict = {"changes": pending.changes, **structured_payload(doc, score)}
+    if "rule" in pending.changes:  # the published copy lists other entries than the desk's
+        payload["entry_changes"] = entry_changes(*pending.changes["rule"])
+        payload["changes"] = {**pending.changes, "rule": payload["entry_changes"]["summary"]}
     if previous is not None:
         payload["diff"] = text_diff_payload(previous, doc)
     found = record_event(

@@ -41,7 +41,9 @@ def desk() -> dict:
 
 
 def options(server: HTTPServer, **overrides) -> PublicInspectionOptions:
-    values = {"name": "pi", "base_url": server.url_for(API), "retries": 0, "backoff": 0}
+    # the desk alone: its texts are read in tests/test_inspection_texts.py
+    values = {"name": "pi", "base_url": server.url_for(API), "retries": 0, "backoff": 0,
+              "texts": []}  # fmt: skip
     return PublicInspectionOptions(**{**values, **overrides})
 
 
@@ -332,6 +334,7 @@ def write_monitor_yaml(write_config, httpserver, tmp_path: Path, with_fr: bool =
           - name: pi
             kind: public_inspection
             base_url: {httpserver.url_for(API)}
+            texts: []
             retries: 0
             backoff: 0{fr if with_fr else ""}
         portfolio:  # a made-up customer where the desk's BIS rule applies
@@ -374,7 +377,8 @@ def test_kind_loads_from_monitor_yaml_and_runs_end_to_end(httpserver, desk, writ
     with db.session() as session:
         state = session.get(store.SourceRow, "pi")
         assert state.kind == "public_inspection"
-        assert state.cursor == {"last_filed_at": "2024-10-31T20:15:00+00:00"}
+        assert state.cursor["last_filed_at"] == "2024-10-31T20:15:00+00:00"
+        assert set(state.cursor["on_desk"]) == set(BIS)  # for withdrawals
     # the one relevant document (a BIS rule on Russia, home to the customer) alerts, worded
     # as an inspection copy
     (alert,) = read_outbox(tmp_path / "outbox.jsonl")

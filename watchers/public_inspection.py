@@ -35,8 +35,8 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.deadlines import FR_ZONE
-from monitor.document import Agency, Document, none_to_list
-from monitor.http import Conditional, FetchError, api_url, parse_json
+from monitor.document import Agency, CfrReference, Document, RuleFacts, none_to_list
+from monitor.http import Conditional, FetchError, api_url, fetch, parse_json
 from monitor.redact import redact_url
 from watchers import PollResult, SourceOptions, Watcher, register
 
@@ -55,6 +55,11 @@ class PublicInspectionOptions(SourceOptions):
         description="agency slugs to keep; an empty list keeps every agency",
     )
     special_only: bool = Field(default=False, description="keep only special filings")
+    texts: list[str] = Field(
+        default_factory=lambda: ["industry-and-security-bureau"],
+        description="agency slugs whose documents' texts are read on the desk (raw text, or "
+        "the PDF when there is none); an empty list reads none",
+    )
 
 
 class InspectionEntry(BaseModel):
@@ -119,13 +124,30 @@ class InspectionEntry(BaseModel):
         return " ".join(text.split()) or None
 
     @property
+    def version(self) -> str:
+        """Which filing this is: the desk replaces a filing's PDF and text and says when."""
+        return self.pdf_updated_at.isoformat() if self.pdf_updated_at else ""
+
+    @property
+    def withdrawn(self) -> bool:
+        return "withdrawn" in (self.editorial_note or "").lower()
+
+    @property
     def published_pdf_url(self) -> str | None:
         """The inspection PDF as the documents API names it: `<pdf_url>?<update epoch>`."""
         if not self.pdf_url or self.pdf_updated_at is None or "?" in self.pdf_url:
             return None
         return f"{self.pdf_url}?{int(self.pdf_updated_at.timestamp())}"
 
-    def document(self) -> Document:
+    def document(self, facts: RuleFacts | None = None) -> Document:
+        """The inspection copy; with the facts its text gives, its summary, dates, CFR
+        parts, docket and RIN too (provisional: the published copy replaces them)."""
+        if facts is not None:
+            return self.document().model_copy(update={
+                "action": facts.action, "abstract": facts.summary, "dates": facts.dates,
+                "cfr_references": [CfrReference(title=15, part=p) for p in facts.cfr_parts],
+                "docket_ids": facts.dockets, "regulation_id_numbers": facts.rins, "rule": facts,
+            })  # fmt: skip
         return Document(
             document_number=self.document_number,
             title=self.display_title,
@@ -203,11 +225,12 @@ def poll(
         return PollResult(documents=[], cursor=dict(cursor), not_modified=True)
     entries, notes = parse_page(parse_json(answer.body, url), url)
     kept = [e for e in entries if wanted(e, options)]
-    result = PollResult(
-        documents=[e.document() for e in kept], cursor=dict(cursor), fetched=len(entries)
-    )
+    result = PollResult(documents=[], cursor=dict(cursor), fetched=len(entries))
     conditional.save(result.cursor)
     result.notes += notes
+    texts = read_texts(options, client, kept, result)
+    result.documents = [e.document(texts.get(e.document_number)) for e in kept]
+    result.documents += withdrawn(kept, result)
     newest = _previous(cursor)
     for entry in kept:
         if _later(entry.filed_at, newest):
@@ -215,6 +238,115 @@ def poll(
     if newest is not None:
         result.cursor["last_filed_at"] = newest.astimezone(UTC).isoformat()
     return result
+
+
+TEXTS_KEPT = 500  # documents whose text state the cursor remembers
+TEXT_TRIES = 5  # polls that try a text that fails before it is given up
+
+
+def read_texts(
+    options: PublicInspectionOptions,
+    client: httpx.Client,
+    entries: list[InspectionEntry],
+    result: PollResult,
+) -> dict[str, RuleFacts]:
+    """Read the text of each document of the `texts` agencies, once per filing (a replaced
+    filing, `pdf_updated_at` changed, is read again): the raw text, else the PDF. A failure
+    is a note and the next poll tries again, up to TEXT_TRIES times. The cursor's `texts`
+    says per document which filing was read, is pending or failed, for `monitor status`."""
+    from monitor.inspection_text import read
+
+    state: dict[str, dict[str, Any]] = dict(result.cursor.get("texts", {}))
+    out: dict[str, RuleFacts] = {}
+    for entry in entries:
+        if not entry.agency_slugs & set(options.texts):
+            continue
+        known = state.get(entry.document_number, {})
+        if known.get("version") == entry.version and (
+            known.get("status") == "read" or known.get("tries", 0) >= TEXT_TRIES
+        ):
+            continue
+        tries = known.get("tries", 0) + 1 if known.get("version") == entry.version else 1
+        try:
+            text, kind = text_of(entry, options, client)
+            out[entry.document_number] = read(text, entry.publication_date)
+            state[entry.document_number] = {"version": entry.version, "status": "read",
+                                            "from": kind}  # fmt: skip
+        except FetchError as exc:
+            result.notes.append(f"text of {entry.document_number} not read: {exc}")
+            state[entry.document_number] = {"version": entry.version, "status": "failed",
+                                            "tries": tries, "error": str(exc)[:300]}  # fmt: skip
+    if state:
+        result.cursor["texts"] = dict(list(state.items())[-TEXTS_KEPT:])
+    return out
+
+
+def text_counts(cursor: dict[str, Any]) -> dict[str, int]:
+    """How many texts the desk source read, will try again, and gave up on."""
+    counts = {"read": 0, "pending": 0, "failed": 0}
+    for state in (cursor.get("texts") or {}).values():
+        if state.get("status") == "read":
+            counts["read"] += 1
+        elif state.get("tries", 0) >= TEXT_TRIES:
+            counts["failed"] += 1
+        else:
+            counts["pending"] += 1
+    return counts
+
+
+def text_of(
+    entry: InspectionEntry, options: PublicInspectionOptions, client: httpx.Client
+) -> tuple[str, str]:
+    """The document's text from the desk, re-based on the configured host: the raw text,
+    else the PDF's text; FetchError when there is neither or it cannot be read."""
+    if entry.raw_text_url:
+        url = rebased(options.base_url, entry.raw_text_url)
+        body = fetch(client, url, **options.fetch_limits).body or b""
+        return body.decode("utf-8", errors="replace"), "raw text"
+    if entry.pdf_url:
+        url = rebased(options.base_url, entry.pdf_url)
+        body = fetch(client, url, **options.fetch_limits).body or b""
+        return pdf_text(body, url), "pdf"
+    raise FetchError(f"{entry.document_number}: the desk gives no raw text and no PDF")
+
+
+def pdf_text(data: bytes, url: str) -> str:
+    """The text of a PDF, page after page (pypdf); FetchError naming the URL if it is none."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        return "\n".join(page.extract_text() or "" for page in PdfReader(BytesIO(data)).pages)
+    except (PyPdfError, ValueError, KeyError) as exc:
+        raise FetchError(f"{redact_url(url)}: not a readable PDF ({exc})") from None
+
+
+def rebased(base_url: str, url: str) -> str:
+    """A desk link (www.federalregister.gov/..., public-inspection.federalregister.gov/...)
+    on the configured host, so recorded desks and tests serve their own texts."""
+    target, base = httpx.URL(url), httpx.URL(base_url)
+    if target.host == base.host or not base.host:
+        return url
+    return str(target.copy_with(scheme=base.scheme, host=base.host, port=base.port))
+
+
+def withdrawn(entries: list[InspectionEntry], result: PollResult) -> list[Document]:
+    """Documents that left the desk before their publication date, or that the desk marks
+    withdrawn: each reported once (the cursor remembers what was on the desk)."""
+    today = datetime.now(EASTERN).date()
+    seen = {e.document_number: e for e in entries}
+    before: dict[str, str] = dict(result.cursor.get("on_desk", {}))
+    out = [Document(document_number=n, withdrawn_on=today) for n, e in seen.items() if e.withdrawn]
+    for number, scheduled in before.items():
+        if number not in seen and scheduled and date.fromisoformat(scheduled) > today:
+            out.append(Document(document_number=number, withdrawn_on=today))
+    on_desk = {n: e.publication_date.isoformat() if e.publication_date else ""
+               for n, e in seen.items() if not e.withdrawn}  # fmt: skip
+    if on_desk or before:
+        result.cursor["on_desk"] = on_desk
+    return out
 
 
 def _previous(cursor: dict[str, Any]) -> datetime | None:

@@ -107,7 +107,8 @@ def screen_entries(ctx: Context, entries: list[Listed]) -> list[Impact]:
             "reasons": hit.reasons,
         })  # fmt: skip
     out += owner_impacts(ctx, hits, entries)
-    if not out:
+    out += _missing(ctx, entries)
+    if not [i for i in out if i.kind != "review"]:
         counts = ", ".join(f"{countries.name_of(c)} {n}" for c, n in _by_country(entries))
         out.append(Impact(
             "screened", "info",
@@ -116,6 +117,31 @@ def screen_entries(ctx: Context, entries: list[Listed]) -> list[Impact]:
             evidence=("entries read from the rule's text",),
         ))  # fmt: skip
     return out
+
+
+def _missing(ctx: Context, entries: list[Listed]) -> list[Impact]:
+    """A text that holds fewer entries than its summary counts (a truncated copy, a table
+    the reader could not follow): the destinations short of entries are screened as unread."""
+    stated = ctx.doc.rule.entity_counts_stated if ctx.doc.rule else {}
+    if not stated:
+        return []
+    held: dict[str, int] = {}
+    for e in entries:
+        if e.action == "added":
+            held[e.country or ""] = held.get(e.country or "", 0) + 1
+    short = {c for c, n in stated.items() if held.get(c, 0) < n}
+    if not short:
+        return []
+    homes = cust.unique(cust.at_home_in(ctx.portfolio, short & cust.concern(ctx.day), ctx.day))
+    total, have = sum(stated.values()), sum(held.get(c, 0) for c in stated)
+    where = ", ".join(sorted(countries.name_of(c) for c in short))
+    return [Impact(
+        "review", "high" if homes else "low",
+        f"the text read holds {have} of the {total} entries its summary counts (short under "
+        f"{where})" + (f"; customers at home there: {_grouped(homes)}" if homes else ""),
+        "screen the missing entries when the complete text is read",
+        customers=tuple(h.customer.id for h in homes),
+    )]  # fmt: skip
 
 
 def _by_country(entries: list[Listed]) -> list[tuple[str | None, int]]:
