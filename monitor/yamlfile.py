@@ -129,7 +129,9 @@ def _reject_duplicate_keys(doc: YamlDoc, node: yaml.Node | None) -> None:
             _reject_duplicate_keys(doc, item)
 
 
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# a default runs to the next "}" but never over another "${" (else every "${X:-" of a
+# value without "}" would scan to its end: quadratic)
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-((?:[^}$]|\$(?!\{))*))?\}")
 
 
 def expand_env(doc: YamlDoc, value: Any, loc: tuple[str | int, ...] = ()) -> Any:
