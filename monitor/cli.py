@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from monitor import __version__, diff_cli
+from monitor.terminal import cell, shown
 
 # Each command imports what it uses, so that one does not pay for the others (~1 s of
 # imports); `monitor diff` runs without this module and typer: see monitor/__main__.py
@@ -70,8 +71,13 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table or json
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
+    say(f"error: {message}")
     return typer.Exit(code)
+
+
+def say(line: str) -> None:
+    """One line on stderr (a note, an error): data in it is never markup or a control."""
+    err.print(shown(line, lines=False), highlight=False, markup=False, soft_wrap=True)
 
 
 def _config(path: Path | None) -> Config:
@@ -107,9 +113,7 @@ def init(
     if path.exists() and not force:
         raise fail(f"{path} exists; use --force to overwrite it")
     path.write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
-    out.print(
-        f"wrote {path}: edit sources, portfolio and channels, then run [bold]monitor check[/]"
-    )
+    out.print(cell(f"wrote {path}: edit sources, portfolio and channels, then run monitor check"))
 
 
 def _since(value: str | None, option: str = "--since") -> date | None:
@@ -251,11 +255,11 @@ def _print_report(report: CheckReport, limit: int) -> None:
     from rich.table import Table
 
     for name, message in report.errors.items():
-        err.print(f"source {name} failed: {message}", highlight=False, markup=False, soft_wrap=True)
+        say(f"source {name} failed: {message}")
     for event in report.health:
-        err.print(f"health: {event}", highlight=False, markup=False, soft_wrap=True)
+        say(f"health: {event}")
     for note in report.notes:
-        err.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+        say(f"note: {note}")
     fetched = sum(report.fetched.values())
     nsrc = len(report.fetched)
     if not report.found:
@@ -266,7 +270,7 @@ def _print_report(report: CheckReport, limit: int) -> None:
         )
     else:
         ranked = _ranked(report)
-        shown = ranked[:limit] if limit else ranked
+        top = ranked[:limit] if limit else ranked
         table = Table(title=f"New in the Federal Register ({len(ranked)})", title_justify="left")
         table.add_column("Score", justify="right")
         table.add_column("Number", no_wrap=True)
@@ -274,19 +278,18 @@ def _print_report(report: CheckReport, limit: int) -> None:
         table.add_column("Agency", max_width=22)
         table.add_column("Title", ratio=3)
         table.add_column("Why", ratio=2)
-        for f in shown:
-            style = SEVERITY_STYLE[f.score.severity]
+        for f in top:
             table.add_row(
-                f"[{style}]{f.score.score} {f.score.severity}[/]",
-                f.document.document_number + (" (changed)" if f.kind in CHANGED_KINDS else ""),
-                _iso(f.document.publication_date) or "",
-                _agency(f.document),
-                f.document.title or "(untitled)",
-                f.score.why,
+                cell(f"{f.score.score} {f.score.severity}", SEVERITY_STYLE[f.score.severity]),
+                cell(f.document.document_number + (" (changed)" * (f.kind in CHANGED_KINDS))),
+                cell(_iso(f.document.publication_date)),
+                cell(_agency(f.document)),
+                cell(f.document.title or "(untitled)"),
+                cell(f.score.why),
             )
         out.print(table)
         relevant = sum(f.score.relevant for f in ranked)
-        more = f"; showing the top {len(shown)}" if len(shown) < len(ranked) else ""
+        more = f"; showing the top {len(top)}" if len(top) < len(ranked) else ""
         out.print(
             f"{len(ranked)} new of {fetched} fetched, {relevant} relevant{more}."
             + (" Dry run: nothing stored or sent." if report.dry_run else "")
@@ -368,23 +371,23 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
     for col in ("Source", "Kind", "Health", "Last success", "Newest date", "Next run", "Schedule"):
         table.add_column(col)
     for s in sources:
-        health = (
-            f"[red]failing ({s['consecutive_failures']}): {s['last_error']}[/]"
-            if s["consecutive_failures"]
-            else ("[green]ok[/]" if s["last_success"] else "never run")
-        )
+        if s["consecutive_failures"]:  # the error is a server's words: data, not markup
+            health = cell(f"failing ({s['consecutive_failures']}): {s['last_error']}", "red")
+        else:
+            health = cell("ok", "green") if s["last_success"] else cell("never run")
         table.add_row(
-            s["name"], s["kind"], health, s["last_success"] or "-", s["cursor"] or "-",
-            s["next_run"] or "disabled", s["schedule"],
+            cell(s["name"]), cell(s["kind"]), health, cell(s["last_success"] or "-"),
+            cell(s["cursor"] or "-"), cell(s["next_run"] or "disabled"), cell(s["schedule"]),
         )  # fmt: skip
     out.print(table)
     counts = data["alerts"]
     out.print(
-        f"Store {data['store']}: {documents} documents"
-        + (f" ({waiting} waiting to be processed)" if waiting else "")
-        + f"; alerts {counts['sent']} sent, "
-        f"{counts['pending']} pending, {counts['failed']} failed.",
-        highlight=False,
+        cell(
+            f"Store {data['store']}: {documents} documents"
+            + (f" ({waiting} waiting to be processed)" if waiting else "")
+            + f"; alerts {counts['sent']} sent, "
+            f"{counts['pending']} pending, {counts['failed']} failed."
+        )
     )
 
 
@@ -447,11 +450,12 @@ def deadlines(
         table.add_column(col)
     for entry, (_, _, score) in zip(entries, rows, strict=True):
         left = (entry.due - today).days
-        table.add_row(entry.due.isoformat(), "today" if left == 0 else f"{left} d",
-                      entry.kind, entry.document_number, str(score.score), entry.title)  # fmt: skip
+        table.add_row(cell(entry.due.isoformat()), cell("today" if left == 0 else f"{left} d"),
+                      cell(entry.kind), cell(entry.document_number), cell(score.score),
+                      cell(entry.title))  # fmt: skip
     out.print(table if entries else "No upcoming deadlines.")
     if ics is not None:
-        out.print(f"Wrote {len(entries)} deadline(s) to {ics}", highlight=False)
+        out.print(cell(f"Wrote {len(entries)} deadline(s) to {ics}"))
 
 
 class DigestFormat(StrEnum):
@@ -500,22 +504,23 @@ def digest_cmd(
         raise fail(str(exc)) from None
     if html is not None:
         html_out.write_text(html.body, encoding="utf-8")
-        err.print(f"wrote {html_out}", highlight=False, markup=False, soft_wrap=True)
+        say(f"wrote {html_out}")
     try:
         deliveries = _send_digest(config, templates, db) if deliver else []
     except ConfigError as exc:
         raise fail(str(exc)) from None
     for d in deliveries:
-        line = d["status"] + (f": {d['error']}" if d["error"] else "")
-        err.print(f"{d['channel']} ({d['format']}): {line}", highlight=False, markup=False,
-                  soft_wrap=True)  # fmt: skip
+        say(
+            f"{d['channel']} ({d['format']}): {d['status']}"
+            + (f": {d['error']}" * bool(d["error"]))
+        )
     if deliver and not deliveries:
-        err.print("no enabled channels to send the digest to", highlight=False)
+        say("no enabled channels to send the digest to")
     if fmt is DigestFormat.json:
         sys.stdout.write(json.dumps({**made.to_json(), "title": text.title,
                                      "deliveries": deliveries}, indent=2) + "\n")  # fmt: skip
     else:
-        sys.stdout.write(text.body)
+        sys.stdout.write(shown(text.body))
     if any(not d["ok"] for d in deliveries):
         raise typer.Exit(1)
 
@@ -613,7 +618,6 @@ def screen_cmd(
     ] = None,
 ) -> None:
     """Match names to portfolio customers (legal forms, pinyin, look-alikes) and say why."""
-    from rich.markup import escape
     from rich.table import Table
 
     from monitor.portfolio import load_portfolio
@@ -646,10 +650,10 @@ def screen_cmd(
         table.add_column(col)
     for result in results:
         if not result["matches"]:
-            table.add_row(escape(result["query"]), "-", "", "no match")
+            table.add_row(cell(result["query"]), "-", "", "no match")
         for m in result["matches"]:
-            table.add_row(escape(result["query"]), m["customer_id"], str(m["score"]),
-                          escape("\n".join(m["reasons"])))  # fmt: skip
+            table.add_row(cell(result["query"]), cell(m["customer_id"]), cell(m["score"]),
+                          cell("\n".join(m["reasons"]), lines=True))  # fmt: skip
     out.print(table)
 
 
@@ -706,7 +710,6 @@ def alerts_list(
     """List the outbox, newest first: channel, status, attempts, last error, event, document."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.markup import escape
     from rich.table import Table
 
     from monitor.logs import config_secrets
@@ -732,11 +735,11 @@ def alerts_list(
     table.add_column("Title", ratio=2)
     style = {"sent": "green", "pending": "yellow", "failed": "red"}
     for r in rows:
-        status = f"[{style.get(r['status'], '')}]{r['status']}[/]"
         table.add_row(
-            str(r["id"]), r["created"] or "", escape(r["channel"]), status, _via(r),
-            str(r["attempts"]), escape(r["last_error"] or ""), r["event_kind"],
-            r["document_number"] or "", escape(r["title"] or ""),
+            cell(r["id"]), cell(r["created"]), cell(r["channel"]),
+            cell(r["status"], style.get(r["status"], "")), cell(_via(r)), cell(r["attempts"]),
+            cell(r["last_error"]), cell(r["event_kind"]), cell(r["document_number"]),
+            cell(r["title"]),
         )  # fmt: skip
     out.print(table)
 
@@ -785,13 +788,14 @@ def alerts_retry(
         gone = "" if channel in enabled else f"; channel {channel} is not enabled: it waits"
         notes.append(f"alert {alert_id} re-queued{gone}")
     for note in notes:
-        err.print(note, highlight=False, markup=False, soft_wrap=True)
+        say(note)
     report = CheckReport()
     deliver_due(db, config, templates, report)
     out.print(
-        f"Re-queued {len(requeued)}. Delivered what was due: {report.sent} sent, "
-        f"{report.pending} pending retry, {report.failed} failed.",
-        highlight=False,
+        cell(
+            f"Re-queued {len(requeued)}. Delivered what was due: {report.sent} sent, "
+            f"{report.pending} pending retry, {report.failed} failed."
+        )
     )
     if report.pending or report.failed:
         raise typer.Exit(1)
@@ -916,5 +920,6 @@ def score(
         table.add_column(col)
     for s in scores:
         reasons = "\n".join(str(r) for r in s.reasons) or "no signal"
-        table.add_row(s.document_number, str(s.score), s.severity, "yes" * s.relevant, reasons)
+        table.add_row(cell(s.document_number), cell(s.score), cell(s.severity),
+                      cell("yes" * s.relevant), cell(reasons, lines=True))  # fmt: skip
     out.print(table)

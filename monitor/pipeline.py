@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import jinja2
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session
 
 from monitor import deadlines, digest, regulations_gov, routing, store
@@ -283,6 +284,11 @@ def confirm_comment_periods(
             except FetchError as exc:
                 report.notes.append(f"regulations.gov: {exc}")
                 continue
+            except Exception as exc:  # a bug met on an odd answer: the run goes on to deliver
+                log.exception("regulations.gov: %s: unexpected error", row.document_number)
+                report.notes.append(f"regulations.gov: {row.document_number}: internal error "
+                                    f"{type(exc).__name__}: {_one_line(exc)}")  # fmt: skip
+                continue
             if period is None or period.ends is None or period.ends.isoformat() == deadline.due_on:
                 continue
             before, after = deadline.due_on, period.ends.isoformat()
@@ -415,7 +421,7 @@ def check(
     with db.session() as session:
         for source in (s for s in sources if s.enabled or only):
             poll_and_store(session, config, source, since, dry_run, report, progress)
-        report.found += process_left(session, config, dry_run)
+        report.found += process_left(session, config, dry_run, report)
         report.found += confirm_comment_periods(session, config, report, now)
         report.found += scan_deadlines(session, config, now)
         if dry_run:
@@ -467,13 +473,15 @@ def poll_and_store(
     on_stored = hand_off if fan_out else None
     for i, doc in enumerate(result.documents, 1):
         baseline = doc.key in result.baseline
-        sighting = store_document(session, source.name, doc, baseline=baseline, polled_at=polled_at)
+        sighting = _store_one(session, source.name, doc, baseline, polled_at, report)
         commit()  # stored, pending: from here a crash delays its events, never loses them
-        if sighting.change is not None and on_stored is not None:
+        if sighting is None or sighting.change is None:
+            pass
+        elif on_stored is not None:
             report.stored.append(sighting.row.id)
             on_stored(sighting.row.id)
-        elif sighting.change is not None:
-            report.found += process_pending(session, config, sighting.row)
+        else:
+            report.found += _process_one_guarded(session, config, sighting.row, report)
             commit()  # its events and their outbox rows together
         if progress:
             progress(source.name, i, total)
@@ -483,12 +491,70 @@ def poll_and_store(
     commit()
 
 
-def process_left(session: Session, config: Config, dry_run: bool = False) -> list[Found]:
+def _store_one(
+    session: Session,
+    source: str,
+    doc: Document,
+    baseline: bool,
+    polled_at: datetime,
+    report: CheckReport,
+) -> store.Sighting | None:
+    """Store one sighting in a savepoint; a record the store cannot hold (a NUL, a lone
+    surrogate, a number too long for its column) is skipped with a note naming it, and
+    the poll goes on. A database that fails (a full disk, lost) stops the run."""
+    problem = store.unstorable(doc)
+    if problem is None:
+        try:
+            with session.begin_nested():
+                return store_document(session, source, doc, baseline=baseline, polled_at=polled_at)
+        except (DataError, ValueError) as exc:  # what the check above did not foresee
+            problem = _one_line(exc)
+    note = f"{source}: record {_shown(doc.key)} skipped: {problem}"
+    log.info("%s", note)  # the worker's log; `monitor check` prints its notes
+    report.notes.append(note)
+    return None
+
+
+def _process_one_guarded(
+    session: Session, config: Config, row: store.DocumentRow, report: CheckReport
+) -> list[Found]:
+    """`process_pending` in a savepoint: a document whose processing fails (a bug met on
+    odd data) stays pending, with a note and the traceback in the log, and the others
+    are processed. A failing database stops the run."""
+    key = row.key
+    try:
+        with session.begin_nested():
+            return process_pending(session, config, row)
+    except OperationalError:
+        raise
+    except Exception as exc:
+        log.exception("document %s: processing failed", _shown(key))
+        report.notes.append(
+            f"document {_shown(key)} not processed (internal error {type(exc).__name__}: "
+            f"{_one_line(exc)}); it stays pending and is tried again on the next run"
+        )
+        return []
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """A record's key as a note can show it: printable, or escaped (a key may be hostile)."""
+    return text if text.isprintable() and len(text) <= limit else ascii(text[:limit])
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+def process_left(
+    session: Session, config: Config, dry_run: bool = False, report: CheckReport | None = None
+) -> list[Found]:
     """Process the documents stored but left pending (by a crash, or a lost task)."""
     commit = session.flush if dry_run else session.commit
+    report = report if report is not None else CheckReport()
     found = []
     for document_id in store.pending_documents(session):
-        found += process_pending(session, config, session.get(store.DocumentRow, document_id))
+        row = session.get(store.DocumentRow, document_id)
+        found += _process_one_guarded(session, config, row, report)
         commit()
     return found
 

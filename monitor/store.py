@@ -12,6 +12,7 @@ The schema is created and upgraded by Alembic migrations, never by
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -285,7 +286,7 @@ def record_failure(
 ) -> HealthEvent | None:
     """A failed poll: count it (the cursor stays); say if it is time to alert."""
     now = utcnow()
-    row.last_run_at, row.last_error, row.last_error_at = now, error, now
+    row.last_run_at, row.last_error, row.last_error_at = now, storable_text(error), now
     row.consecutive_failures = (row.consecutive_failures or 0) + 1
     row.failing_since = row.failing_since or now
     event = after_failure(row.consecutive_failures, row.alerted_at, now, policy)
@@ -310,6 +311,55 @@ def document_count(session: Session) -> int:
 # --- documents --------------------------------------------------------------------
 
 Change = Literal["new", "changed", "enriched"]
+
+
+def unstorable(doc: Document) -> str | None:
+    """Why a document cannot be stored as it is, in a few words naming the field; None
+    when it can. A fetched record may hold what no database column takes (a NUL, a lone
+    surrogate escaped in JSON), or a number no key column fits: the poll skips that
+    record with a note instead of failing on it, on SQLite as on PostgreSQL."""
+    columns = DocumentRow.__table__.c
+    for name, value, column in (
+        ("document_number", doc.document_number, columns.document_number),
+        ("key", doc.key, columns.key),
+        ("type", doc.type, columns.doc_type),
+    ):
+        if value is not None and len(value) > column.type.length:
+            return f"{name} of {len(value)} characters (at most {column.type.length})"
+    if not doc.document_number.isprintable():
+        return "document_number holds a control character"
+    return _not_text(doc.model_dump(mode="json"), "")
+
+
+def _not_text(value: Any, where: str) -> str | None:
+    """The first string in `value` that is not storable text, named by its path."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return f"{where}: a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"{where}: a lone surrogate (U+{ord(value[exc.start]):04X}), not text"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _not_text(item, f"{where}.{key}" if where else str(key))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _not_text(item, f"{where}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def storable_text(text: str) -> str:
+    """Free text (an error, a service's answer) as every store can keep it: a NUL
+    dropped, a lone surrogate shown as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text.replace("\x00", ""))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -759,7 +809,7 @@ def mark_attempt_failed(
 ) -> None:
     """Count a failed attempt; the next waits for the backoff, and at least `retry_after` s."""
     row.attempts += 1
-    row.last_error = error
+    row.last_error = storable_text(error)
     if row.attempts >= max_attempts:
         row.status = "failed"
     else:
