@@ -69,8 +69,9 @@ def _one_line(problem: Any) -> str:
     return " ".join(f"{type(problem).__name__}: {problem}".split())[:200]
 
 
-def read_feed(body: bytes, url: str, what: str) -> Feed:
-    """The entries of a feed body; `what` names the feed in errors ("an RSS feed")."""
+def read_feed(body: bytes, url: str, what: str, limit: int = 1000) -> Feed:
+    """The entries of a feed body, at most `limit` of them (the first: feeds list the
+    newest first), with a note when it holds more; `what` names the feed in errors."""
     shown = redact_url(url)
     stripped = body.strip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
@@ -106,4 +107,8 @@ def read_feed(body: bytes, url: str, what: str) -> Feed:
             entries.pop()
             kept = f"cut short: kept the {len(entries)} whole items read"
         feed.notes.append(f"{shown}: malformed feed ({_one_line(problem)}); {kept}")
+    if len(entries) > limit:
+        feed.notes.append(f"{shown}: the feed holds {len(entries)} items, more than the"
+                          f" {limit} read from one feed: the first {limit} read")  # fmt: skip
+        del entries[limit:]
     return feed

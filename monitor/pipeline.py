@@ -66,7 +66,7 @@ def poll_source(source: SourceOptions, cursor: dict, since: date | None) -> Poll
     """Fetch one source; FetchError says what went wrong, in one line."""
     load_builtin()
     watcher = WATCHERS[source.kind]
-    with make_client(source.base_url, source.timeout) as client:
+    with make_client(source.base_url, source.timeout, source.redirect_hosts) as client:
         return watcher.poll(source, cursor, client, since)
 
 
