@@ -20,8 +20,15 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session
 
 from monitor import deadlines, digest, regulations_gov, routing, store
-from monitor.alerts import Rendered, alert_context, group_context, load_templates, render
-from monitor.channels import channel_format, send
+from monitor.alerts import (
+    Rendered,
+    alert_context,
+    group_context,
+    load_templates,
+    render,
+    stamped,
+)
+from monitor.channels import ANSWER_GRACE, channel_format, send
 from monitor.config import ChannelConfig, Config, digest_channels
 from monitor.document import Document
 from monitor.events import structured_kind, structured_payload, text_diff_payload
@@ -653,6 +660,9 @@ def deliver_due(
             alert = session.get(store.AlertRow, alert_id)
             if alert.status != "pending":  # another process delivered it meanwhile
                 continue
+            if in_flight(alert, channels[alert.channel]):  # and another is sending it now
+                report.pending += 1
+                continue
             outcome = deliver_one(session, config, channels[alert.channel], alert, templates)
             outcome_count(report, alert.status, outcome)
             session.commit()
@@ -711,6 +721,8 @@ def deliver_alert(
         now = now or store.utcnow()
         if alert.next_attempt_at > now + EARLY:
             return Delivered("pending", (alert.next_attempt_at - now).total_seconds(), "not due")
+        if in_flight(alert, channels[alert.channel], now):
+            return Delivered("skipped", reason=f"alert {alert_id} is being sent by another process")
         ok = deliver_one(session, config, channels[alert.channel], alert, templates)
         session.commit()
         if ok:
@@ -737,12 +749,21 @@ def deliver_one(
     alert: store.AlertRow,
     templates: jinja2.Environment,
 ) -> bool:
-    """Render and send one message (an alert, a grouped alert or a digest); record the
-    outcome on it and on every row it carries."""
+    """Render and send one message (an alert, a grouped alert or a digest) under its ID;
+    record the outcome on it and on every row it carries.
+
+    The attempt is committed before the message goes: if this process dies while
+    sending, the next delivery counts that attempt's outcome as unknown and sends the
+    message marked as a possible repeat, as after a channel that did not answer within
+    its `timeout`."""
     url = channel.url.get_secret_value()
     fmt = channel_format(url, channel.format)
     rendered = message(session, config, templates, alert, fmt)
-    delivery = send(url, rendered.title, rendered.body, fmt, text=rendered.text)
+    store.begin_attempt(alert)
+    store.share_outcome(session, alert)
+    session.commit()
+    out = stamped(rendered, alert.id, repeat=alert.unknown_attempts > 0)
+    delivery = send(url, out.title, out.body, fmt, timeout=channel.timeout, text=out.text)
     if delivery.ok:
         store.mark_sent(alert)
     else:
@@ -752,9 +773,15 @@ def deliver_one(
             config.alerting.max_attempts,
             config.alerting.retry_backoff,
             retry_after=delivery.retry_after,
+            unknown=delivery.unknown,
         )
     store.share_outcome(session, alert)
     return delivery.ok
+
+
+def in_flight(alert: store.AlertRow, channel: ChannelConfig, now: datetime | None = None) -> bool:
+    """Another process is sending this message now (begun within the channel's bound)."""
+    return store.in_flight(alert, channel.timeout + ANSWER_GRACE + 1, now)
 
 
 def message(

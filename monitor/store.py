@@ -185,6 +185,11 @@ class AlertRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # an attempt under way since then (committed before the message goes); NULL between
+    sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # attempts that ended without an answer (timed out, or the process died sending):
+    # the channel may have the message, so what follows is sent marked as a repeat
+    unknown_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 # --- opening ----------------------------------------------------------------------
@@ -703,6 +708,7 @@ def share_outcome(session: Session, carrier: AlertRow) -> None:
             last_error=carrier.last_error,
             next_attempt_at=carrier.next_attempt_at,
             sent_at=carrier.sent_at,
+            unknown_attempts=carrier.unknown_attempts,
         )
         .execution_options(synchronize_session="fetch")
     )
@@ -795,9 +801,32 @@ def pending_alert_ids(session: Session, event_ids: list[int]) -> list[int]:
     return sorted(set(session.scalars(query)))
 
 
+def begin_attempt(row: AlertRow, now: datetime | None = None) -> None:
+    """Put the attempt about to be made on record (the caller commits before sending).
+    An attempt still on record was cut off (its process died while sending): it counts,
+    with an unknown outcome, and this one is a repeat."""
+    now = now or utcnow()
+    if row.sending_since is not None:
+        row.attempts += 1
+        row.unknown_attempts = (row.unknown_attempts or 0) + 1
+        begun = row.sending_since.isoformat(timespec="seconds")
+        row.last_error = (
+            f"outcome unknown: the attempt begun at {begun} did not finish (its process"
+            " stopped); the channel may have the message"
+        )
+    row.sending_since = now
+
+
+def in_flight(row: AlertRow, window: float, now: datetime | None = None) -> bool:
+    """Whether another process began sending this row less than `window` seconds ago."""
+    since = row.sending_since
+    return since is not None and since > (now or utcnow()) - timedelta(seconds=window)
+
+
 def mark_sent(row: AlertRow) -> None:
     row.status, row.sent_at, row.last_error = "sent", utcnow(), None
     row.attempts += 1
+    row.sending_since = None
 
 
 def mark_attempt_failed(
@@ -806,9 +835,13 @@ def mark_attempt_failed(
     max_attempts: int,
     backoff: float,
     retry_after: float | None = None,
+    unknown: bool = False,
 ) -> None:
-    """Count a failed attempt; the next waits for the backoff, and at least `retry_after` s."""
+    """Count a failed attempt (`unknown`: no answer came, the channel may have it); the
+    next waits for the backoff, and at least `retry_after` s."""
     row.attempts += 1
+    row.sending_since = None
+    row.unknown_attempts = (row.unknown_attempts or 0) + unknown
     row.last_error = storable_text(error)
     if row.attempts >= max_attempts:
         row.status = "failed"
