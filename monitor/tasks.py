@@ -43,6 +43,7 @@ from monitor import pipeline, store
 from monitor.alerts import load_templates
 from monitor.config import Config, DigestConfig, load_config
 from monitor.digest import slot_after
+from monitor.logs import config_secrets, install_redaction
 from monitor.schedule import next_run
 
 log = logging.getLogger(__name__)
@@ -276,6 +277,7 @@ def make_app(config: Config) -> Celery:
 
 
 CONFIG = load_config(None)
+install_redaction(config_secrets(CONFIG))  # every log line of the worker and beat, celery's too
 app = make_app(CONFIG)
 
 
