@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from monitor.document import Document
 from monitor.routing import ALERT_KINDS, alert_kind
@@ -72,8 +73,11 @@ def moved(chip: dict) -> bool:
 
 
 def make_env(override: Path | None = None) -> jinja2.Environment:
+    """Jinja2's sandbox, immutable: a template (`alerting.templates_dir` is the user's) reads
+    the data it is given and nothing more: no `__globals__`, no interpreter, no changing
+    the context (`{{ cycler.__init__.__globals__.os.popen(...) }}` is a template error)."""
     folders = [str(override)] if override else []
-    env = jinja2.Environment(
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader([*folders, str(builtin_templates())]),
         autoescape=jinja2.select_autoescape(["html", "htm"], default_for_string=False),
         undefined=jinja2.StrictUndefined,
