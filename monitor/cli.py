@@ -43,11 +43,12 @@ class _LazyConsole:
         if self.console is None:
             from rich.console import Console
 
+            # no emoji codes either: "monitor.yaml:100: ..." is a file and a line, not 💯
             if self.stderr:
-                self.console = Console(stderr=True)
+                self.console = Console(stderr=True, emoji=False)
             else:  # a pipe or CI log has no width; a table of titles and reasons needs more
                 wide = Console().is_terminal or "COLUMNS" in os.environ  # than 80 columns
-                self.console = Console(width=None if wide else 150)
+                self.console = Console(width=None if wide else 150, emoji=False)
         return self.console
 
     def __getattr__(self, name: str) -> Any:
@@ -75,6 +76,14 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _write(path: Path, data: bytes) -> None:
+    """Write an output file, or fail in one line (a full disk, a folder not there)."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise fail(f"{path}: cannot write ({exc.strerror})") from None
+
+
 def say(line: str) -> None:
     """One line on stderr (a note, an error): data in it is never markup or a control."""
     err.print(shown(line, lines=False), highlight=False, markup=False, soft_wrap=True)
@@ -91,6 +100,19 @@ def _config(path: Path | None) -> Config:
         raise fail(str(exc)) from None
     setup_logging(config)
     return config
+
+
+def run() -> None:
+    """The `monitor` command: the app, with a store that cannot be opened or written (a
+    corrupt file, a read-only, missing or full disk) and a bad configuration reported in
+    one line, exit 2, wherever in a command they happen."""
+    from monitor.store import StoreError
+    from monitor.yamlfile import ConfigError
+
+    try:
+        app()
+    except (StoreError, ConfigError) as exc:
+        raise SystemExit(fail(str(exc)).exit_code) from None
 
 
 @app.callback()
@@ -112,7 +134,7 @@ def init(
     """Write a commented starter monitor.yaml."""
     if path.exists() and not force:
         raise fail(f"{path} exists; use --force to overwrite it")
-    path.write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
+    _write(path, STARTER.read_bytes())
     out.print(cell(f"wrote {path}: edit sources, portfolio and channels, then run monitor check"))
 
 
@@ -436,7 +458,7 @@ def deadlines(
         for d, doc, _ in rows
     ]
     if ics is not None:
-        ics.write_bytes(to_ics(entries))
+        _write(ics, to_ics(entries))
     if fmt is Format.json:
         out.print_json(json.dumps([
             {"document_number": e.document_number, "kind": e.kind, "due": e.due.isoformat(),
@@ -503,7 +525,7 @@ def digest_cmd(
     except (ConfigError, ValueError) as exc:
         raise fail(str(exc)) from None
     if html is not None:
-        html_out.write_text(html.body, encoding="utf-8")
+        _write(html_out, html.body.encode("utf-8"))
         say(f"wrote {html_out}")
     try:
         deliveries = _send_digest(config, templates, db) if deliver else []
@@ -813,17 +835,16 @@ def diff_cmd(ctx: typer.Context) -> None:
     raise typer.Exit(diff_cli.run(ctx.args))
 
 
-def _exec_celery(config_path: Path | None, args: list[str]) -> None:
+def _exec_celery(config_path: Path | None, args: list[str], store: bool = True) -> None:
     """Replace this process with celery running monitor.tasks on the same monitor.yaml."""
     from monitor.alerts import load_templates
     from monitor.config import CONFIG_ENV, find_config
-    from monitor.yamlfile import ConfigError
+    from monitor.store import open_store
 
     config = _config(config_path)  # a configuration error stops here, in one line (exit 2)
-    try:
-        load_templates(config.alerting.templates_dir)  # and so does a broken template
-    except ConfigError as exc:
-        raise fail(str(exc)) from None
+    load_templates(config.alerting.templates_dir)  # and so does a broken template
+    if store:  # and a store that cannot be opened (the worker's)
+        open_store(config.database_url).engine.dispose()
     env = dict(os.environ)
     path = find_config(config_path)
     if path is not None:  # the worker's and beat's processes read the same file
@@ -856,11 +877,15 @@ def worker(
 def beat(config_path: ConfigOpt = None, loglevel: LogLevelOpt = "INFO") -> None:
     """Run Celery beat: the schedule from monitor.yaml. One runs at a time (a Redis lock)."""
     config = _config(config_path)
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise fail(f"{config.data_dir}: cannot create the data directory ({exc.strerror}):"
+                   " create it, or set data_dir to a folder you can write") from None  # fmt: skip
     state = config.data_dir / "celerybeat-schedule"
     scheduler = "monitor.tasks:LockedScheduler"
     args = ["beat", "--loglevel", loglevel, "--scheduler", scheduler, "--schedule", str(state)]
-    _exec_celery(config_path, args)
+    _exec_celery(config_path, args, store=False)
 
 
 def _load_records(path: Path) -> list[Document]:

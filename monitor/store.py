@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -38,7 +39,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from monitor.deadlines import Deadline
@@ -209,9 +210,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class StoreError(Exception):
+    """The store cannot be opened or written (a corrupt file, a read-only or full disk,
+    a server away): one line naming the database and what to do. What was committed
+    before is kept: the transaction that failed is rolled back."""
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"{folder}: cannot create the data directory ({exc.strerror}): create it,"
+                " or set data_dir to a folder you can write"
+            ) from None
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -253,13 +267,61 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A session; a database that fails under it (full, read-only, gone) is a
+        StoreError, its transaction rolled back."""
         with self.sessions() as session:
-            yield session
+            try:
+                yield session
+            except DBAPIError as exc:
+                if not unavailable(exc):
+                    raise
+                session.rollback()
+                raise StoreError(describe(self.engine, exc)) from exc
+
+
+def unavailable(exc: DBAPIError) -> bool:
+    """A failure of the database itself (a corrupt file, a full or read-only disk, a
+    server away), not of one statement's data."""
+    return isinstance(exc, OperationalError) or type(exc) is DatabaseError
+
+
+def describe(engine: Engine, exc: DBAPIError) -> str:
+    """One line: which database, what failed, what to do about it."""
+    reason = " ".join(str(exc.orig).split())[:200]
+    if engine.dialect.name != "sqlite":
+        where = engine.url.render_as_string(hide_password=True)
+        return f"{where}: the store is unavailable ({reason}): check the server and store_url"
+    path = Path(engine.url.database or "")
+    lowered = reason.lower()
+    if "not a database" in lowered or "malformed" in lowered:
+        return (f"{path}: not a SQLite database, or damaged ({reason}): restore it from a"
+                " backup, or move it aside for the next run to start a new store")  # fmt: skip
+    if "full" in lowered or ("i/o error" in lowered and _nearly_full(path.parent)):
+        return (f"{path}: the disk is full ({reason}): free space on {path.parent}; what was"
+                " stored before is kept, this step was rolled back")  # fmt: skip
+    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+        return (f"{path}: the store cannot be written ({reason}): make {path.parent} and the"
+                " files in it writable, or set data_dir to a folder that is")  # fmt: skip
+    return f"{path}: the store failed ({reason})"
+
+
+def _nearly_full(folder: Path) -> bool:
+    """SQLite says "disk I/O error" when a full disk fails a write to its WAL index."""
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
 
 
 def open_store(url: str) -> Store:
+    """Open (creating and migrating) the store; StoreError in one line if it cannot be."""
     engine = make_engine(url)
-    migrate(engine)
+    try:
+        migrate(engine)
+    except DBAPIError as exc:
+        if not unavailable(exc):
+            raise
+        raise StoreError(describe(engine, exc)) from None
     return Store(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 TPP = ": a.1. A 'TPP' of 4800 or more; or a.2. A 'TPP' of 1600 or more."
@@ -62,6 +64,34 @@ def spaces(n: int) -> str:
 def env_defaults(n: int) -> str:
     """`n` unclosed `${A:-` defaults."""
     return "${A:-" * n
+
+
+WORDS = ("Advanced", "Micro", "Quantum", "Silicon", "Photon", "Nano", "Vector", "Tensor", "Logic",
+         "Wave", "Core", "Edge", "Cloud", "Data", "Neural", "Sigma", "Delta", "Orbit")  # fmt: skip
+FORMS = ("Co., Ltd.", "Inc.", "GmbH", "Technology Co., Ltd.", "Corporation", "Ltd.")
+COUNTRIES = ("CN", "US", "DE", "JP", "KR", "TW", "SG", "IN", "GB", "FR")
+
+
+def big_portfolio(folder: Path, customers: int = 100_000) -> Path:
+    """A SYNTHETIC portfolio (fixed seed): `customers` customers with three aliases, a
+    country, a city and an address each (21 MB for 100,000), and a monitor.yaml naming it."""
+    rnd = random.Random(7)
+    lines = ["customers:"]
+    for i in range(customers):
+        a, b = rnd.sample(WORDS, 2)
+        lines += [
+            f"  - id: c{i:06d}",
+            f'    name: "{a} {b} {i} {rnd.choice(FORMS)}"',
+            f'    aliases: ["{a}{b} {i}", "{a} {i}", "{b} {a} {i}"]',
+            f"    country: {rnd.choice(COUNTRIES)}",
+            f"    city: City{i % 500}",
+            f'    addresses: ["No. {i} {a} Road, City{i % 500}"]',
+        ]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "customers.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = folder / "monitor.yaml"
+    config.write_text("data_dir: state\nportfolio: {path: customers.yaml}\n", encoding="utf-8")
+    return config
 
 
 @dataclass(frozen=True)
