@@ -701,10 +701,13 @@ def deliver_alert(
     templates: jinja2.Environment,
     alert_id: int,
     now: datetime | None = None,
+    locked: bool = False,
 ) -> Delivered:
     """Deliver one outbox row if it is pending and due; a sent row is never sent again.
 
-    The caller keeps two deliveries of one row from running at once (a lock).
+    `locked`: the caller holds the row's lock (the `deliver_alert` task), so an attempt
+    still on record is a dead process's, never one under way; without it, an attempt
+    begun within the channel's time bound is left to the process making it.
     """
     channels = {c.name: c for c in config.channels if c.enabled}
     with db.session() as session:
@@ -721,7 +724,7 @@ def deliver_alert(
         now = now or store.utcnow()
         if alert.next_attempt_at > now + EARLY:
             return Delivered("pending", (alert.next_attempt_at - now).total_seconds(), "not due")
-        if in_flight(alert, channels[alert.channel], now):
+        if not locked and in_flight(alert, channels[alert.channel], now):
             return Delivered("skipped", reason=f"alert {alert_id} is being sent by another process")
         ok = deliver_one(session, config, channels[alert.channel], alert, templates)
         session.commit()

@@ -364,7 +364,7 @@ def deliver_alert(self: Any, alert_id: int) -> dict[str, Any]:
     with held(rt, f"alert:{alert_id}") as taken:
         if not taken:
             return {"alert": alert_id, "status": "skipped", "reason": "being delivered"}
-        outcome = pipeline.deliver_alert(rt.db, rt.config, rt.templates, alert_id)
+        outcome = pipeline.deliver_alert(rt.db, rt.config, rt.templates, alert_id, locked=True)
     if outcome.status == "pending" and outcome.reason != "not due":
         raise self.retry(countdown=outcome.retry_in)
     return {"alert": alert_id, "status": outcome.status, "reason": outcome.reason}
