@@ -134,3 +134,11 @@ def test_a_newline_in_a_document_number_reaches_neither_the_store_nor_the_calend
     assert str(event["uid"]) == "fr:2020-\\x0a10856-comments-2030-01-02@regmonitor"
     assert "\n" not in str(event["url"]) and str(event["url"]).endswith("2020-%0A10856")
     assert event.decoded("dtstart") == date(2030, 1, 2)
+
+
+def test_monitor_diff_shows_escape_sequences_in_the_texts_it_compares(tmp_path):
+    old, new = tmp_path / "old.txt", tmp_path / "new.txt"
+    old.write_text("(a) First.\n(b) Second \x1b]0;pwned\x07 text.\n")
+    new.write_text("(a) First.\n(b) Second \x1b]0;pwned\x07 words.\n")
+    shown = safe(monitor("diff", str(old), str(new), cwd=tmp_path))
+    assert "\\x1b]0;pwned\\x07 [-text-]{+words+}." in shown
