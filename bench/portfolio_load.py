@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.hostile import big_portfolio  # noqa: E402
+from tests.hostile import big_portfolio, peak_mb  # noqa: E402
 
 
 def baseline_load_portfolio(commit: str):
@@ -57,7 +56,7 @@ def child(which: str, config: Path, commit: str) -> None:
     else:
         count = len(baseline_load_portfolio(commit)(config.parent / "customers.yaml").customers)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mb()
     print(json.dumps({"seconds": seconds, "peak_mb": peak, "customers": count}))
 
 

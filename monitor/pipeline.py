@@ -482,7 +482,7 @@ def poll_and_store(
         baseline = doc.key in result.baseline
         sighting = _store_one(session, source.name, doc, baseline, polled_at, report)
         commit()  # stored, pending: from here a crash delays its events, never loses them
-        if sighting is None or sighting.change is None:
+        if sighting is None or sighting.change is None:  # skipped, or nothing new
             pass
         elif on_stored is not None:
             report.stored.append(sighting.row.id)
@@ -646,8 +646,7 @@ def deadline_pass(
 def _internal(source: SourceOptions, exc: Exception) -> str:
     """A bug, not a bad answer: log the traceback, record one line."""
     log.exception("source %s: unexpected error while polling", source.name)
-    text = " ".join(str(exc).split())[:300]
-    return f"{redact_url(source.base_url)}: internal error {type(exc).__name__}: {text}"
+    return f"{redact_url(source.base_url)}: internal error {type(exc).__name__}: {_one_line(exc)}"
 
 
 def deliver_due(

@@ -117,6 +117,15 @@ CASES = [
 ]
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory in MB (VmHWM). Not ru_maxrss: Linux carries
+    that across exec, so a child of a big pytest process would report the parent's size."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def resolve(function: str) -> Callable[..., Any]:
     import importlib
 

@@ -16,13 +16,14 @@ from tests.conftest import ROOT
 from tests.hostile import big_portfolio
 
 LOAD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from monitor.config import load_config
+from tests.hostile import peak_mb
 start = time.process_time()
 config = load_config(Path(sys.argv[1]))
 print(json.dumps({"cpu": time.process_time() - start, "customers": len(config.portfolio.customers),
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": peak_mb()}))
 """
 
 
