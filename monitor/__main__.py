@@ -19,9 +19,9 @@ def main() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
-    from monitor.cli import app
+    from monitor.cli import run
 
-    app()
+    run()
 
 
 if __name__ == "__main__":

@@ -23,10 +23,12 @@ import re
 import traceback
 from collections import Counter
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from monitor.document import Document
 from monitor.routing import ALERT_KINDS, alert_kind
@@ -71,8 +73,11 @@ def moved(chip: dict) -> bool:
 
 
 def make_env(override: Path | None = None) -> jinja2.Environment:
+    """Jinja2's sandbox, immutable: a template (`alerting.templates_dir` is the user's) reads
+    the data it is given and nothing more: no `__globals__`, no interpreter, no changing
+    the context (`{{ cycler.__init__.__globals__.os.popen(...) }}` is a template error)."""
     folders = [str(override)] if override else []
-    env = jinja2.Environment(
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader([*folders, str(builtin_templates())]),
         autoescape=jinja2.select_autoescape(["html", "htm"], default_for_string=False),
         undefined=jinja2.StrictUndefined,
@@ -119,6 +124,29 @@ class Rendered:
     body: str
     format: str
     text: str | None = None  # an email's plain-text part, from the text template
+
+
+def stamped(rendered: Rendered, alert_id: int, repeat: bool = False) -> Rendered:
+    """The message with the ID of the outbox row it goes as, so a receiver can deduplicate
+    (and a reader can ask `monitor alerts` about it); `repeat`: an earlier attempt got no
+    answer, so this one may repeat it, and says so. Added here, not by a template, so an
+    overridden template cannot drop it. Slack's last line stays the link (`fit_slack`
+    keeps the last line)."""
+    line = f"regmonitor alert {alert_id}"
+    if repeat:
+        line += " (sent again: an earlier attempt got no answer, so this may repeat it)"
+    text = rendered.text.rstrip("\n") + f"\n\n{line}\n" if rendered.text is not None else None
+    body = rendered.body.rstrip("\n")
+    if rendered.format == "slack":
+        head, _, last = body.rpartition("\n")
+        body = f"{head}\n_{mrkdwn(line)}_\n{last}\n" if head else f"{body}\n_{mrkdwn(line)}_\n"
+    elif rendered.format == "email":
+        mark = f'<p style="margin:8px 16px;font-size:11px;color:#57606a;">{escape(line)}</p>'
+        at = body.rfind("</body>")
+        body = f"{body[:at]}{mark}\n{body[at:]}\n" if at >= 0 else f"{body}\n{mark}\n"
+    else:
+        body = f"{body}\n\n{line}\n"
+    return Rendered(title=rendered.title, body=body, format=rendered.format, text=text)
 
 
 def template_family(context: dict[str, Any]) -> str:

@@ -21,14 +21,18 @@ reserving"), and "redesignated" (with `new_unit`).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from monitor.entities import ENTITY_LIST, country_code
 from monitor.fedreg_xml import LABEL_MARK, LABEL_TOKEN, int_to_roman, roman_to_int, squeeze
 from monitor.knowledge import countries
+from monitor.text import skip_back, word_before
 
 CCL = "Supp. 1 to Part 774"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ _VERB = re.compile(
     r"reserving|reserve|reserved)\b",
     re.IGNORECASE,
 )
-_PASSIVE = re.compile(r"\b(?:is|are|be|been)\s*$", re.IGNORECASE)
+_PASSIVE = ("is", "are", "be", "been")  # a verb after these is passive ("is amended by")
 _IN_PLACE = re.compile(r"\s*(?:,\s*)?in\s+(?:its|their)\s+place", re.IGNORECASE)
 _WITHIN = re.compile(
     r"\b(?:sentences?|words?|phrases?|abbreviations?|references?|citations?|"
@@ -166,7 +170,10 @@ def paragraph_refs(text: str) -> list[tuple[int, str]]:
     """Every "paragraph(s) (x)(y) ..." reference: (position, "(x)(y)"), lists and
     "through" ranges expanded, abbreviated members made whole."""
     out: list[tuple[int, str]] = []
+    walked = 0  # a keyword inside a list already read starts no list of its own (quadratic)
     for keyword in _PARA.finditer(text):
+        if keyword.start() < walked:
+            continue
         pos = keyword.end()
         previous: list[str] | None = None
         through = False
@@ -187,7 +194,7 @@ def paragraph_refs(text: str) -> list[tuple[int, str]]:
             else:
                 out.append((match.start(), "".join(f"({t})" for t in ref)))
             previous, through = ref, False
-            pos = match.end()
+            pos = walked = match.end()
     seen: set[str] = set()
     return [(p, r) for p, r in out if not (r in seen or seen.add(r))]
 
@@ -230,20 +237,24 @@ def _mentions(text: str, title: str | None) -> list[_Mention]:
 
 def _countries(text: str) -> list[tuple[int, int, str]]:
     """(start, end, heading) of every Entity List destination named."""
-    spans: list[tuple[int, int, str]] = []
-
-    def free(a: int, b: int) -> bool:
-        return all(b <= s or a >= e for s, e, _ in spans)
-
-    for m in _UPPER_HEADING.finditer(text):
-        spans.append((m.start(), m.end(), m.group()))
-    for m in _UNDER_HEADING.finditer(text):
-        if free(m.start("h"), m.end("h")):
-            spans.append((m.start("h"), m.end("h"), m.group("h")))
-    for m in _UNDER_UPPER.finditer(text):
-        words = [w for w in re.split(r"[\s,]+", m.group("h")) if w]
-        if words and words[0] not in _NOT_COUNTRY and free(m.start("h"), m.end("h")):
-            spans.append((m.start("h"), m.end("h"), m.group("h").rstrip(",")))
+    spans = [(m.start(), m.end(), m.group()) for m in _UPPER_HEADING.finditer(text)]
+    for pattern in (_UNDER_HEADING, _UNDER_UPPER):
+        # spans so far do not overlap: sorted by start, their ends rise too, so a new span
+        # is free when the last one starting before its end ends before its start
+        taken = sorted(spans)
+        starts = [s for s, _, _ in taken]
+        last_end = -1  # of this pattern's own spans, found in order
+        for m in pattern.finditer(text):
+            a, b, heading = m.start("h"), m.end("h"), m.group("h")
+            if pattern is _UNDER_UPPER:
+                words = [w for w in re.split(r"[\s,]+", heading) if w]
+                if not words or words[0] in _NOT_COUNTRY:
+                    continue
+                heading = heading.rstrip(",")
+            before = bisect_left(starts, b)
+            if a >= last_end and not (before and taken[before - 1][1] > a):
+                spans.append((a, b, heading))
+                last_end = b
     return sorted(spans)
 
 
@@ -256,28 +267,38 @@ def _quotes(text: str) -> list[tuple[int, str]]:
     return [(p, squeeze(q).rstrip(",;").strip()) for p, q in found if q.strip(" ,;")]
 
 
+def _within(spans: list[T], starts: list[int], start: int, end: int) -> list[T]:
+    """The spans that start in [start, end); `starts` are theirs, in order."""
+    return spans[bisect_left(starts, start) : bisect_left(starts, end)]
+
+
 def _by_country(
-    segment: str, offset: int, countries: list[tuple[int, int, str]], inherited: str | None
+    segment: str,
+    offset: int,
+    countries: list[tuple[int, int, str]],
+    country_starts: list[int],
+    inherited: str | None,
 ) -> list[tuple[str | None, tuple[str, ...]]]:
     """The segment's quoted names, grouped under the destination each belongs to."""
-    local = [
-        (s - offset, e - offset, h) for s, e, h in countries if offset <= s < offset + len(segment)
-    ]
-    masked = segment
-    for s, e, _ in local:
-        masked = masked[:s] + " " * (e - s) + masked[e:]
-    quotes = _quotes(masked)
+    within = _within(countries, country_starts, offset, offset + len(segment))
+    local = [(s - offset, e - offset, h) for s, e, h in within]
+    pieces, done = [], 0
+    for s, e, _ in local:  # the headings blanked out, so no quote is read inside one
+        pieces += [segment[done:s], " " * (e - s)]
+        done = e
+    quotes = _quotes("".join([*pieces, segment[done:]]))
     if not local:
         return [(inherited, tuple(q for _, q in quotes))]
     groups: dict[str | None, list[str]] = {h: [] for _, _, h in local}
+    starts = [s for s, _, _ in local]
     heading_first = not quotes or local[0][0] < quotes[0][0]
     for pos, name in quotes:
-        if heading_first:
-            before = [h for s, _, h in local if s < pos]
-            groups[before[-1] if before else local[0][2]].append(name)
-        else:
-            after = [h for s, _, h in local if s > pos]
-            groups[after[0] if after else local[-1][2]].append(name)
+        if heading_first:  # the heading before the name, else the first
+            before = bisect_left(starts, pos)
+            groups[local[before - 1][2] if before else local[0][2]].append(name)
+        else:  # the heading after the name, else the last
+            after = bisect_left(starts, pos + 1)
+            groups[local[after][2] if after < len(local) else local[-1][2]].append(name)
     return [(h, tuple(dict.fromkeys(names))) for h, names in groups.items()]
 
 
@@ -310,11 +331,11 @@ def parse_amdpars(
     """The changes of a sequence of AMDPARs, lettered ones inheriting the section,
     supplement and destination of the numbered one above them."""
     context = Context()
-    out: list[Amendment] = []
+    out: dict[Amendment, None] = {}  # in order, each once
     for text in texts:
         found, context = _parse(text, _str(title), _str(part), context)
-        out.extend(a for a in found if a not in out)
-    return out
+        out.update(dict.fromkeys(found))
+    return list(out)
 
 
 def _str(value: str | int | None) -> str | None:
@@ -341,6 +362,7 @@ def _parse(
     verbs = list(_VERB.finditer(text))
     mentions = _mentions(text, title)
     countries = _countries(text)
+    mention_starts, country_starts = [m.start for m in mentions], [s for s, _, _ in countries]
     head_end = verbs[0].start() if verbs else len(text)
     head_mentions = [m for m in mentions if m.start < head_end]
     head_unit = head_mentions[0] if head_mentions else None
@@ -370,7 +392,8 @@ def _parse(
             end = verbs[i + 2].start() if i + 2 < len(verbs) else len(text)
             in_place = True
             i += 1
-        passive = bool(_PASSIVE.search(text[: verb.start()]))
+        before = skip_back(text, verb.start(), "", space=True)
+        passive = bool(word_before(text, before, _PASSIVE, ignore_case=True))
         segments.append((verb.group("verb"), passive, verb.end(), end, in_place))
         i += 1
 
@@ -383,7 +406,7 @@ def _parse(
     for verb, passive, start, end, in_place in segments:
         action, reserved = _action(verb)
         segment = text[start:end]
-        seg_mentions = [m for m in mentions if start <= m.start < end]
+        seg_mentions = _within(mentions, mention_starts, start, end)
         unit_mention = seg_mentions[0] if seg_mentions else None
         unit = unit_mention.unit if unit_mention else base.unit
         section = unit_mention.section if unit_mention else base.section
@@ -403,8 +426,8 @@ def _parse(
             if not passive:
                 action = "revised"  # "Amend paragraph (c) by removing the word ..."
 
-        if unit == ENTITY_LIST or (unit is None and any(start <= s < end for s, _, _ in countries)):
-            groups = _by_country(segment, start, countries, last_country)
+        if unit == ENTITY_LIST or (unit is None and _within(countries, country_starts, start, end)):
+            groups = _by_country(segment, start, countries, country_starts, last_country)
             for heading, names in groups:
                 if heading is not None:
                     last_country = heading

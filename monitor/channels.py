@@ -7,7 +7,13 @@ secrets out of every error it returns.
 
 `outbox://PATH` is registered as an apprise schema exactly like any custom
 plugin: each notification is appended as one JSON line to PATH (the offline
-demo and the tests read it).
+demo and the tests read it), whole or not at all: a write the disk cannot take is
+undone, so a reader never meets half a line.
+
+Every delivery is bounded in time (the channel's `timeout`): apprise stops waiting
+then, and the outcome is *unknown* (`Delivery.unknown`): the service may have the
+message. The plugin's own socket timeouts are set a little longer, so a service that
+answers slowly is always that unknown outcome, never a failure retried blindly.
 
 Two limits of the services are respected here. A Slack-format message is kept
 within SLACK_TEXT_LIMIT characters by `fit_slack` (our own summary line says
@@ -30,8 +36,12 @@ apprise's converter unchanged.
 from __future__ import annotations
 
 import contextvars
+import errno
+import fcntl
 import functools
 import json
+import logging
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -43,6 +53,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 import apprise
 from apprise.conversion import format as conversion
 from apprise.decorators import notify
+from apprise.result import AppriseResultStatus
 from requests.adapters import HTTPAdapter
 
 from monitor.redact import scrub
@@ -78,9 +89,38 @@ def _outbox(body: str, title: str, notify_type: str, meta: dict, *args, **kwargs
         },
         ensure_ascii=False,
     )
-    with _outbox_lock, path.open("a", encoding="utf-8") as fh:
-        fh.write(line + "\n")
+    try:
+        append_line(path, line)
+    except OSError as exc:  # apprise keeps what its logger says as the delivery's error
+        logging.getLogger("apprise").warning("cannot append to %s: %s", path, exc)
+        return False
     return True
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line to `path` whole, or nothing: on a full disk (a short write, or
+    ENOSPC at once) the file is cut back to where it was and the OSError raised. A line
+    a crash left without its newline is ended first, so it cannot swallow this one.
+    Processes appending to the same file take turns (flock)."""
+    data = (line + "\n").encode("utf-8")
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        with _outbox_lock:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            start = os.fstat(fd).st_size
+            if start and os.pread(fd, 1, start - 1) != b"\n":
+                data = b"\n" + data
+            try:
+                written = os.write(fd, data)
+                if written != len(data):
+                    why = f"{os.strerror(errno.ENOSPC)}: {written} of {len(data)} bytes written"
+                    raise OSError(errno.ENOSPC, why)
+                os.fsync(fd)
+            except OSError:
+                os.ftruncate(fd, start)
+                raise
+    finally:
+        os.close(fd)
 
 
 def validate_url(url: str, base: Path) -> str:
@@ -110,6 +150,8 @@ def secrets_of(url: str) -> list[str]:
         parts = urlsplit(url)
     except ValueError:
         return [url]
+    if parts.scheme == OUTBOX:  # a local file's path holds no credential
+        return []
     host = parts.netloc.rsplit("@", 1)[-1]
     # token-in-host services (slack://TOKEN_A/...) put a secret where a host would be
     found = [parts.password or "", host if parts.scheme in MARKDOWN_SCHEMAS else ""]
@@ -143,6 +185,11 @@ class Delivery:
     ok: bool
     error: str | None = None
     retry_after: float | None = None  # seconds: the service rate-limited us (HTTP 429)
+    unknown: bool = False  # no answer within the time bound: the service may have it
+
+
+DEFAULT_TIMEOUT = 30.0  # seconds a delivery may take (a channel's `timeout`)
+ANSWER_GRACE = 5.0  # the plugin waits this much longer, so the bound decides first
 
 
 def fit_slack(title: str, body: str, limit: int = SLACK_TEXT_LIMIT) -> str:
@@ -265,9 +312,15 @@ def apprise_service(url: str, fmt: str):
 
 
 def send(
-    url: str, title: str, body: str, fmt: str, timeout: float = 60.0, text: str | None = None
+    url: str,
+    title: str,
+    body: str,
+    fmt: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    text: str | None = None,
 ) -> Delivery:
-    """One apprise notify call; an error comes back scrubbed of the URL's secrets.
+    """One apprise notify call within `timeout` seconds; an error comes back scrubbed of
+    the URL's secrets. No answer in time is `unknown`: the service may have it.
 
     A Slack-format body is fitted to SLACK_TEXT_LIMIT first. An email's `text`
     is its plain-text part (else apprise derives one from the HTML). When the
@@ -278,6 +331,9 @@ def send(
     sender = apprise.Apprise()
     if service is None or not sender.add(service):
         return Delivery(False, "apprise rejected the channel URL")
+    # the plugin's own waits (connect, then the answer; SMTP uses the first for both)
+    # outlast the bound, so a slow service is an unknown outcome, not a failure
+    service.socket_connect_timeout = service.socket_read_timeout = timeout + ANSWER_GRACE
     if fmt == "slack":
         body = fit_slack(title, body)
     seen: list[float | None] = []
@@ -295,6 +351,12 @@ def send(
         _rate_limits.reset(token)
     if result:
         return Delivery(True)
+    if result.status == AppriseResultStatus.TIMEOUT:
+        return Delivery(
+            False,
+            f"outcome unknown: no answer within {timeout:g} s; the channel may have the message",
+            unknown=True,
+        )
     messages = [e.message for e in result.logs() if e.level in ("ERROR", "WARNING")]
     error = "; ".join(dict.fromkeys(" ".join(m.split()) for m in messages))
     error = error or f"apprise reported {result.status.name}"

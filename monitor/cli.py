@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from monitor import __version__, diff_cli
+from monitor.terminal import cell, shown
 
 # Each command imports what it uses, so that one does not pay for the others (~1 s of
 # imports); `monitor diff` runs without this module and typer: see monitor/__main__.py
@@ -42,11 +43,12 @@ class _LazyConsole:
         if self.console is None:
             from rich.console import Console
 
+            # no emoji codes either: "monitor.yaml:100: ..." is a file and a line, not 💯
             if self.stderr:
-                self.console = Console(stderr=True)
+                self.console = Console(stderr=True, emoji=False)
             else:  # a pipe or CI log has no width; a table of titles and reasons needs more
                 wide = Console().is_terminal or "COLUMNS" in os.environ  # than 80 columns
-                self.console = Console(width=None if wide else 150)
+                self.console = Console(width=None if wide else 150, emoji=False)
         return self.console
 
     def __getattr__(self, name: str) -> Any:
@@ -70,8 +72,21 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table or json
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
+    say(f"error: {message}")
     return typer.Exit(code)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write an output file, or fail in one line (a full disk, a folder not there)."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise fail(f"{path}: cannot write ({exc.strerror})") from None
+
+
+def say(line: str) -> None:
+    """One line on stderr (a note, an error): data in it is never markup or a control."""
+    err.print(shown(line, lines=False), highlight=False, markup=False, soft_wrap=True)
 
 
 def _config(path: Path | None) -> Config:
@@ -85,6 +100,19 @@ def _config(path: Path | None) -> Config:
         raise fail(str(exc)) from None
     setup_logging(config)
     return config
+
+
+def run() -> None:
+    """The `monitor` command: the app, with a store that cannot be opened or written (a
+    corrupt file, a read-only, missing or full disk) and a bad configuration reported in
+    one line, exit 2, wherever in a command they happen."""
+    from monitor.store import StoreError
+    from monitor.yamlfile import ConfigError
+
+    try:
+        app()
+    except (StoreError, ConfigError) as exc:
+        raise SystemExit(fail(str(exc)).exit_code) from None
 
 
 @app.callback()
@@ -106,10 +134,8 @@ def init(
     """Write a commented starter monitor.yaml."""
     if path.exists() and not force:
         raise fail(f"{path} exists; use --force to overwrite it")
-    path.write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
-    out.print(
-        f"wrote {path}: edit sources, portfolio and channels, then run [bold]monitor check[/]"
-    )
+    _write(path, STARTER.read_bytes())
+    out.print(cell(f"wrote {path}: edit sources, portfolio and channels, then run monitor check"))
 
 
 def _since(value: str | None, option: str = "--since") -> date | None:
@@ -155,6 +181,9 @@ def check_cmd(
         out.print_json(json.dumps(_report_json(report)))
     else:
         _print_report(report, limit)
+    if not (config.portfolio.chips or config.portfolio.customers):
+        say("warning: the portfolio is empty, so no document can touch it and nothing alerts; "
+            "set portfolio: in the configuration (monitor init writes a starter)")  # fmt: skip
     if report.errors:
         raise typer.Exit(1)
 
@@ -251,11 +280,11 @@ def _print_report(report: CheckReport, limit: int) -> None:
     from rich.table import Table
 
     for name, message in report.errors.items():
-        err.print(f"source {name} failed: {message}", highlight=False, markup=False, soft_wrap=True)
+        say(f"source {name} failed: {message}")
     for event in report.health:
-        err.print(f"health: {event}", highlight=False, markup=False, soft_wrap=True)
+        say(f"health: {event}")
     for note in report.notes:
-        err.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+        say(f"note: {note}")
     fetched = sum(report.fetched.values())
     nsrc = len(report.fetched)
     if not report.found:
@@ -266,7 +295,7 @@ def _print_report(report: CheckReport, limit: int) -> None:
         )
     else:
         ranked = _ranked(report)
-        shown = ranked[:limit] if limit else ranked
+        top = ranked[:limit] if limit else ranked
         table = Table(title=f"New in the Federal Register ({len(ranked)})", title_justify="left")
         table.add_column("Score", justify="right")
         table.add_column("Number", no_wrap=True)
@@ -274,19 +303,18 @@ def _print_report(report: CheckReport, limit: int) -> None:
         table.add_column("Agency", max_width=22)
         table.add_column("Title", ratio=3)
         table.add_column("Why", ratio=2)
-        for f in shown:
-            style = SEVERITY_STYLE[f.score.severity]
+        for f in top:
             table.add_row(
-                f"[{style}]{f.score.score} {f.score.severity}[/]",
-                f.document.document_number + (" (changed)" if f.kind in CHANGED_KINDS else ""),
-                _iso(f.document.publication_date) or "",
-                _agency(f.document),
-                f.document.title or "(untitled)",
-                f.score.why,
+                cell(f"{f.score.score} {f.score.severity}", SEVERITY_STYLE[f.score.severity]),
+                cell(f.document.document_number + (" (changed)" * (f.kind in CHANGED_KINDS))),
+                cell(_iso(f.document.publication_date)),
+                cell(_agency(f.document)),
+                cell(f.document.title or "(untitled)"),
+                cell(f.score.why),
             )
         out.print(table)
         relevant = sum(f.score.relevant for f in ranked)
-        more = f"; showing the top {len(shown)}" if len(shown) < len(ranked) else ""
+        more = f"; showing the top {len(top)}" if len(top) < len(ranked) else ""
         out.print(
             f"{len(ranked)} new of {fetched} fetched, {relevant} relevant{more}."
             + (" Dry run: nothing stored or sent." if report.dry_run else "")
@@ -374,14 +402,13 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
     for col in ("Source", "Kind", "Health", "Last success", "Newest date", "Next run", "Schedule"):
         table.add_column(col)
     for s in sources:
-        health = (
-            f"[red]failing ({s['consecutive_failures']}): {s['last_error']}[/]"
-            if s["consecutive_failures"]
-            else ("[green]ok[/]" if s["last_success"] else "never run")
-        )
+        if s["consecutive_failures"]:  # the error is a server's words: data, not markup
+            health = cell(f"failing ({s['consecutive_failures']}): {s['last_error']}", "red")
+        else:
+            health = cell("ok", "green") if s["last_success"] else cell("never run")
         table.add_row(
-            s["name"], s["kind"], health, s["last_success"] or "-", s["cursor"] or "-",
-            s["next_run"] or "disabled", s["schedule"],
+            cell(s["name"]), cell(s["kind"]), health, cell(s["last_success"] or "-"),
+            cell(s["cursor"] or "-"), cell(s["next_run"] or "disabled"), cell(s["schedule"]),
         )  # fmt: skip
     out.print(table)
     for s in sources:
@@ -391,11 +418,12 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
                       f"{t['failed']} given up", highlight=False, markup=False)  # fmt: skip
     counts = data["alerts"]
     out.print(
-        f"Store {data['store']}: {documents} documents"
-        + (f" ({waiting} waiting to be processed)" if waiting else "")
-        + f"; alerts {counts['sent']} sent, "
-        f"{counts['pending']} pending, {counts['failed']} failed.",
-        highlight=False,
+        cell(
+            f"Store {data['store']}: {documents} documents"
+            + (f" ({waiting} waiting to be processed)" if waiting else "")
+            + f"; alerts {counts['sent']} sent, "
+            f"{counts['pending']} pending, {counts['failed']} failed."
+        )
     )
 
 
@@ -445,7 +473,7 @@ def deadlines(
         for d, doc, _ in rows
     ]
     if ics is not None:
-        ics.write_bytes(to_ics(entries))
+        _write(ics, to_ics(entries))
     if fmt is Format.json:
         out.print_json(json.dumps([
             {"document_number": e.document_number, "kind": e.kind, "due": e.due.isoformat(),
@@ -459,11 +487,12 @@ def deadlines(
         table.add_column(col)
     for entry, (_, _, score) in zip(entries, rows, strict=True):
         left = (entry.due - today).days
-        table.add_row(entry.due.isoformat(), "today" if left == 0 else f"{left} d",
-                      entry.kind, entry.document_number, str(score.score), entry.title)  # fmt: skip
+        table.add_row(cell(entry.due.isoformat()), cell("today" if left == 0 else f"{left} d"),
+                      cell(entry.kind), cell(entry.document_number), cell(score.score),
+                      cell(entry.title))  # fmt: skip
     out.print(table if entries else "No upcoming deadlines.")
     if ics is not None:
-        out.print(f"Wrote {len(entries)} deadline(s) to {ics}", highlight=False)
+        out.print(cell(f"Wrote {len(entries)} deadline(s) to {ics}"))
 
 
 class DigestFormat(StrEnum):
@@ -511,23 +540,24 @@ def digest_cmd(
     except (ConfigError, ValueError) as exc:
         raise fail(str(exc)) from None
     if html is not None:
-        html_out.write_text(html.body, encoding="utf-8")
-        err.print(f"wrote {html_out}", highlight=False, markup=False, soft_wrap=True)
+        _write(html_out, html.body.encode("utf-8"))
+        say(f"wrote {html_out}")
     try:
         deliveries = _send_digest(config, templates, db) if deliver else []
     except ConfigError as exc:
         raise fail(str(exc)) from None
     for d in deliveries:
-        line = d["status"] + (f": {d['error']}" if d["error"] else "")
-        err.print(f"{d['channel']} ({d['format']}): {line}", highlight=False, markup=False,
-                  soft_wrap=True)  # fmt: skip
+        say(
+            f"{d['channel']} ({d['format']}): {d['status']}"
+            + (f": {d['error']}" * bool(d["error"]))
+        )
     if deliver and not deliveries:
-        err.print("no enabled channels to send the digest to", highlight=False)
+        say("no enabled channels to send the digest to")
     if fmt is DigestFormat.json:
         sys.stdout.write(json.dumps({**made.to_json(), "title": text.title,
                                      "deliveries": deliveries}, indent=2) + "\n")  # fmt: skip
     else:
-        sys.stdout.write(text.body)
+        sys.stdout.write(shown(text.body))
     if any(not d["ok"] for d in deliveries):
         raise typer.Exit(1)
 
@@ -625,7 +655,6 @@ def screen_cmd(
     ] = None,
 ) -> None:
     """Match names to portfolio customers (legal forms, pinyin, look-alikes) and say why."""
-    from rich.markup import escape
     from rich.table import Table
 
     from monitor.portfolio import load_portfolio
@@ -658,10 +687,10 @@ def screen_cmd(
         table.add_column(col)
     for result in results:
         if not result["matches"]:
-            table.add_row(escape(result["query"]), "-", "", "no match")
+            table.add_row(cell(result["query"]), "-", "", "no match")
         for m in result["matches"]:
-            table.add_row(escape(result["query"]), m["customer_id"], str(m["score"]),
-                          escape("\n".join(m["reasons"])))  # fmt: skip
+            table.add_row(cell(result["query"]), cell(m["customer_id"]), cell(m["score"]),
+                          cell("\n".join(m["reasons"]), lines=True))  # fmt: skip
     out.print(table)
 
 
@@ -718,7 +747,6 @@ def alerts_list(
     """List the outbox, newest first: channel, status, attempts, last error, event, document."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.markup import escape
     from rich.table import Table
 
     from monitor.logs import config_secrets
@@ -744,11 +772,11 @@ def alerts_list(
     table.add_column("Title", ratio=2)
     style = {"sent": "green", "pending": "yellow", "failed": "red"}
     for r in rows:
-        status = f"[{style.get(r['status'], '')}]{r['status']}[/]"
         table.add_row(
-            str(r["id"]), r["created"] or "", escape(r["channel"]), status, _via(r),
-            str(r["attempts"]), escape(r["last_error"] or ""), r["event_kind"],
-            r["document_number"] or "", escape(r["title"] or ""),
+            cell(r["id"]), cell(r["created"]), cell(r["channel"]),
+            cell(r["status"], style.get(r["status"], "")), cell(_via(r)), cell(r["attempts"]),
+            cell(r["last_error"]), cell(r["event_kind"]), cell(r["document_number"]),
+            cell(r["title"]),
         )  # fmt: skip
     out.print(table)
 
@@ -797,13 +825,14 @@ def alerts_retry(
         gone = "" if channel in enabled else f"; channel {channel} is not enabled: it waits"
         notes.append(f"alert {alert_id} re-queued{gone}")
     for note in notes:
-        err.print(note, highlight=False, markup=False, soft_wrap=True)
+        say(note)
     report = CheckReport()
     deliver_due(db, config, templates, report)
     out.print(
-        f"Re-queued {len(requeued)}. Delivered what was due: {report.sent} sent, "
-        f"{report.pending} pending retry, {report.failed} failed.",
-        highlight=False,
+        cell(
+            f"Re-queued {len(requeued)}. Delivered what was due: {report.sent} sent, "
+            f"{report.pending} pending retry, {report.failed} failed."
+        )
     )
     if report.pending or report.failed:
         raise typer.Exit(1)
@@ -821,17 +850,16 @@ def diff_cmd(ctx: typer.Context) -> None:
     raise typer.Exit(diff_cli.run(ctx.args))
 
 
-def _exec_celery(config_path: Path | None, args: list[str]) -> None:
+def _exec_celery(config_path: Path | None, args: list[str], store: bool = True) -> None:
     """Replace this process with celery running monitor.tasks on the same monitor.yaml."""
     from monitor.alerts import load_templates
     from monitor.config import CONFIG_ENV, find_config
-    from monitor.yamlfile import ConfigError
+    from monitor.store import open_store
 
     config = _config(config_path)  # a configuration error stops here, in one line (exit 2)
-    try:
-        load_templates(config.alerting.templates_dir)  # and so does a broken template
-    except ConfigError as exc:
-        raise fail(str(exc)) from None
+    load_templates(config.alerting.templates_dir)  # and so does a broken template
+    if store:  # and a store that cannot be opened (the worker's)
+        open_store(config.database_url).engine.dispose()
     env = dict(os.environ)
     path = find_config(config_path)
     if path is not None:  # the worker's and beat's processes read the same file
@@ -864,11 +892,15 @@ def worker(
 def beat(config_path: ConfigOpt = None, loglevel: LogLevelOpt = "INFO") -> None:
     """Run Celery beat: the schedule from monitor.yaml. One runs at a time (a Redis lock)."""
     config = _config(config_path)
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise fail(f"{config.data_dir}: cannot create the data directory ({exc.strerror}):"
+                   " create it, or set data_dir to a folder you can write") from None  # fmt: skip
     state = config.data_dir / "celerybeat-schedule"
     scheduler = "monitor.tasks:LockedScheduler"
     args = ["beat", "--loglevel", loglevel, "--scheduler", scheduler, "--schedule", str(state)]
-    _exec_celery(config_path, args)
+    _exec_celery(config_path, args, store=False)
 
 
 def _load_records(path: Path) -> list[Document]:
@@ -928,5 +960,6 @@ def score(
         table.add_column(col)
     for s in scores:
         reasons = "\n".join(str(r) for r in s.reasons) or "no signal"
-        table.add_row(s.document_number, str(s.score), s.severity, "yes" * s.relevant, reasons)
+        table.add_row(cell(s.document_number), cell(s.score), cell(s.severity),
+                      cell("yes" * s.relevant), cell(reasons, lines=True))  # fmt: skip
     out.print(table)

@@ -64,6 +64,9 @@ class ChannelConfig(BaseModel):
     customers: list[str] | None = Field(default=None, min_length=1)
     format: Literal["auto", "email", "slack", "text"] = "auto"
     enabled: bool = True
+    timeout: float = Field(
+        default=30.0, gt=0, le=600, description="seconds a delivery may take; longer: unknown"
+    )
 
     @property
     def uses_digest(self) -> bool:

@@ -82,8 +82,10 @@ def run(argv: list[str], *, own_process: bool = False) -> int:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     elif args.fmt == "html":
         sys.stdout.write(result.render_html())
-    else:
-        sys.stdout.write(result.render_text())
+    else:  # stored text is fetched text: its escape sequences are shown, not sent
+        from monitor.terminal import shown
+
+        sys.stdout.write(shown(result.render_text()))
     return 0
 
 

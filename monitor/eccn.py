@@ -21,10 +21,13 @@ from __future__ import annotations
 import math
 import operator
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Literal
+
+from monitor.text import skip_back, word_before
 
 # --- parameters and tests -------------------------------------------------------------
 
@@ -654,9 +657,11 @@ _NOTE_RE = re.compile(
     r"|\bN\.\s?B\.\s*:"
 )
 _OR_RE = re.compile(r"\bor\b", re.IGNORECASE)
-_TRAILING_CONJ = re.compile(r"[\s,;]*(?:\b(?P<conj>and|or)\b)?[\s,;.]*$", re.IGNORECASE)
-_ANY_CUE = re.compile(r"\b(?:either|any)\b[^.]*\bfollowing\b|\bone or more of the following\b")
-_ALL_CUE = re.compile(r"\b(?:all|both|each)\b[^.]*\bfollowing\b")
+# a sentence saying how sub-paragraphs combine: a cue word, then "following" (see _cue)
+_ANY_CUE = re.compile(r"\b(?:either|any)\b")
+_ALL_CUE = re.compile(r"\b(?:all|both|each)\b")
+_ONE_OR_MORE = re.compile(r"\bone or more of the following\b")
+_FOLLOWING = re.compile(r"\bfollowing\b")
 _HBM_CUE = re.compile(r"high[\s-]+bandwidth\s+memor|\bHBM\b", re.IGNORECASE)
 
 
@@ -685,6 +690,7 @@ def _normalise(text: str) -> str:
 def _leaf(text: str, where: str) -> Condition | None:
     """The tests in one paragraph's own text; "and" binds tighter than "or"."""
     mentions = [(m.start(), m.end(), m.lastgroup) for m in _PARAMETER_RE.finditer(text)]
+    ends = [end for _, end, _ in mentions]
     found: list[tuple[int, int, Comparison, int]] = []  # start, end, test, mention index
     for m in _COMPARISON_RE.finditer(text):
         pre, suf = m.group("pre"), m.group("suf")
@@ -692,14 +698,14 @@ def _leaf(text: str, where: str) -> Condition | None:
             continue  # a bare number is no test
         if pre and suf:
             raise ParseError(f"{where}: two operators around one number: {m.group(0)!r}")
-        owners = [i for i, (_, end, _) in enumerate(mentions) if end <= m.start()]
-        if not owners:
+        owner = bisect_right(ends, m.start()) - 1  # the last mention ending before it
+        if owner < 0:
             raise ParseError(f"{where}: {m.group(0)!r} names no parameter before it")
-        parameter = mentions[owners[-1]][2]
+        parameter = mentions[owner][2]
         assert parameter is not None
         op = _op_of(pre, _PREFIX_OPS) if pre else _op_of(suf, _SUFFIX_OPS)
         value = float(m.group("num").replace(",", "")) * _unit_factor(m.group("unit"))
-        found.append((m.start(), m.end(), Comparison(parameter, op, value), owners[-1]))
+        found.append((m.start(), m.end(), Comparison(parameter, op, value), owner))
     if not found:
         return None
     groups: list[list[Comparison]] = [[found[0][2]]]
@@ -726,10 +732,15 @@ def _strip_note(text: str) -> str:
 
 
 def _split_conj(text: str) -> tuple[str, str | None]:
-    match = _TRAILING_CONJ.search(text)
-    assert match is not None
-    conj = match.group("conj")
-    return text[: match.start()], conj.lower() if conj else None
+    """The text without the separators and the "and" / "or" that end it, and that word.
+
+    Read back from the end: the pattern `[\\s,;]*(?:\\b(and|or)\\b)?[\\s,;.]*$` searched
+    forward is cubic in a run of separators ("a, , , , ... b")."""
+    end = skip_back(text, len(text), ",;.", space=True)
+    conj = word_before(text, end, ("and", "or"), ignore_case=True)
+    if not conj:
+        return text[:end], None
+    return text[: skip_back(text, end - len(conj), ",;", space=True)], conj.lower()
 
 
 def _labels(text: str) -> list[tuple[int, int, str, int | None]]:
@@ -748,11 +759,15 @@ def _labels(text: str) -> list[tuple[int, int, str, int | None]]:
     last_end = 0
     in_note = False
     note_letter: str | None = None  # the last lettered item of a note's own list
+    notes = [(n.start(), n.end()) for n in _NOTE_RE.finditer(text)]
+    note_starts = [start for start, _ in notes]
     for m in _LABEL_RE.finditer(text):
         if not _after_boundary(text, m.start()):
             continue
-        if not in_note and _NOTE_RE.search(text, last_end, m.start()):
-            in_note, note_letter = True, None
+        if not in_note:  # a note between the last label taken and this one
+            first = bisect_left(note_starts, last_end)
+            in_note = first < len(notes) and notes[first][1] <= m.start()
+            note_letter = None
         if m.group("letter") and m.group("num") is None:
             new = m.group("letter")
             if in_note and _note_item(text, m.end(), new, note_letter):
@@ -773,12 +788,10 @@ def _labels(text: str) -> list[tuple[int, int, str, int | None]]:
 def _after_boundary(text: str, start: int) -> bool:
     """Is a label at `start` preceded (spaces aside) by the start of the text, a newline,
     ":", ";", ".", "," or the word "and"/"or"? Looks back only as far as it must."""
-    i = start
-    while i > 0 and text[i - 1] in " \t":
-        i -= 1
-    if i == 0 or text[i - 1] in "\n:;.,":
-        return True
-    return bool(re.search(r"(?:^|\W)(?:and|or)$", text[max(0, i - 4) : i]))
+    before = skip_back(text, start, " \t")
+    return (
+        not before or text[before - 1] in "\n:;.," or bool(word_before(text, before, ("and", "or")))
+    )
 
 
 def _note_item(text: str, end: int, new: str, note_letter: str | None) -> bool:
@@ -854,11 +867,22 @@ def parse_parameters(text: str, eccn: str | None = None) -> list[Threshold]:
     return out
 
 
+def _cue(header: str, cue: re.Pattern[str]) -> bool:
+    """A cue word and, after it in the same sentence, "following": what
+    `cue[^.]*\\bfollowing\\b` says, without scanning to the sentence's end from every cue
+    (quadratic in a long sentence of cue words)."""
+    for sentence in header.split("."):
+        found = cue.search(sentence)
+        if found and _FOLLOWING.search(sentence, found.end()):
+            return True
+    return False
+
+
 def _children_mode(para: _Paragraph, label: str) -> Literal["any", "all"]:
     header = para.header.lower()
-    if _ANY_CUE.search(header):
+    if _cue(header, _ANY_CUE) or _ONE_OR_MORE.search(header):
         return "any"
-    if _ALL_CUE.search(header):
+    if _cue(header, _ALL_CUE):
         return "all"
     joins = {conj for _, conj in para.children[:-1] if conj}
     if len(para.children) == 1:

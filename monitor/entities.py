@@ -96,8 +96,10 @@ def normalise_name(name: str) -> str:
 
 # --- the entity cell ------------------------------------------------------------------
 
+# not from inside a run of spaces (each start would scan the rest of the run: quadratic)
 _AKA = re.compile(
-    r",?\s*a\.?k\.?a\.?,?\s*(?:the\s+following\s+(\w+)\s+alias(?:es)?\s*:)?\s*", re.IGNORECASE
+    r",?(?<!\s)\s*a\.?k\.?a\.?,?\s*(?:the\s+following\s+(\w+)\s+alias(?:es)?\s*:)?\s*",
+    re.IGNORECASE,
 )
 _DASH = "—"
 _ADDRESS_START = re.compile(

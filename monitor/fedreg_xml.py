@@ -53,7 +53,7 @@ _FILED = re.compile(r"Filed\s+([^\]]+)")
 _SUPPLEMENT = re.compile(r"Supplement\s+No\.?\s*(\d+)\s+to\s+Part\s+(\d+)", re.I)
 _APPENDIX = re.compile(r"Appendix\s+([A-Z0-9]+(?:-\d+)?)\s+to\s+Part\s+(\d+)", re.I)
 _PART_HD = re.compile(r"^\s*PART\s+(\d+)", re.I)
-_CFR = re.compile(r"(\d+)\s+CFR", re.I)
+_CFR = re.compile(r"(?<!\d)(\d+)\s+CFR", re.I)  # from a run's first digit: linear
 
 
 class FedRegXMLError(ValueError):

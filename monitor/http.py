@@ -1,24 +1,34 @@
 """The one HTTP seam every watcher goes through.
 
 httpx does the I/O; this module adds what a monitor needs on top: retries with
-exponential backoff that honour `Retry-After`, a cap on body size (read as a
-stream, so an oversized body is never held whole), one-line errors that name the
-URL without its secrets, and a `file://` transport so a folder of recorded
-responses can stand in for a live site (the offline demo; tests use a real
-loopback server instead).
+exponential backoff that honour `Retry-After`, one-line errors that name the URL
+without its secrets, and a `file://` transport so a folder of recorded responses
+can stand in for a live site (the offline demo; tests use a real loopback server
+instead). And the limits a hostile server must not get past:
+
+- a cap on body size, counted as the body streams in and again after every layer
+  of its `Content-Encoding` is decoded, each layer decoded in bounded pieces (a few
+  hundred bytes of stacked gzip would otherwise inflate to gigabytes in memory);
+- a deadline per request: the source's `timeout` bounds the whole request (connect,
+  headers, body), not each read, so a server dripping a byte a second cannot hold a
+  poll (the network streams httpcore reads from are wrapped to read no later);
+- redirects stay on the host asked (and `redirect_hosts`), never from https to http.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urljoin
 
+import httpcore
 import httpx
 import tenacity
 
@@ -57,7 +67,7 @@ class FileTransport(httpx.BaseTransport):
             return httpx.Response(404, request=request, text=f"no recorded file {path}")
         except IsADirectoryError:
             return httpx.Response(404, request=request, text=f"{path} is a folder")
-        return httpx.Response(200, request=request, content=body)
+        return httpx.Response(200, request=request, stream=httpx.ByteStream(body))
 
 
 def api_url(base_url: str, path: str) -> str:
@@ -65,14 +75,110 @@ def api_url(base_url: str, path: str) -> str:
     return urljoin(base_url if base_url.endswith("/") else base_url + "/", path)
 
 
-def make_client(base_url: str, timeout: float) -> httpx.Client:
+def make_client(base_url: str, timeout: float, redirect_hosts: Iterable[str] = ()) -> httpx.Client:
+    """A client whose requests each end within `timeout` seconds (see `fetch`), and whose
+    redirects stay on the host asked or go to one of `redirect_hosts`."""
     transport = FileTransport() if base_url.startswith("file:") else None
-    return httpx.Client(
+    client = httpx.Client(
         transport=transport,
         timeout=timeout,
         follow_redirects=True,
-        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
+        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ENCODINGS},
+        event_hooks={"response": [_kept_on(frozenset(h.lower() for h in redirect_hosts))]},
     )
+    for mounted in (client._transport, *client._mounts.values()):  # proxies too
+        pool = getattr(mounted, "_pool", None)
+        if pool is not None and hasattr(pool, "_network_backend"):
+            pool._network_backend = _DeadlineBackend(pool._network_backend)
+    return client
+
+
+# --- redirects --------------------------------------------------------------------------
+
+
+def _kept_on(allowed: frozenset[str]) -> Callable[[httpx.Response], None]:
+    """A response hook refusing a redirect to another host (unless allowed) or to http."""
+
+    def check(response: httpx.Response) -> None:
+        if not response.has_redirect_location:
+            return
+        asked = response.request.url
+        target = asked.join(response.headers["Location"])
+        shown = redact_url(str(asked))
+        if target.host != asked.host and target.host not in allowed:
+            raise FetchError(
+                f"{shown}: redirected to another host, {target.host}: not followed"
+                " (name it in the source's redirect_hosts to allow it)"
+            )
+        if asked.scheme == "https" and target.scheme != "https":
+            raise FetchError(f"{shown}: redirected from https to {target.scheme}: not followed")
+
+    return check
+
+
+# --- the deadline -----------------------------------------------------------------------
+
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "regmonitor_http_deadline", default=None
+)
+
+
+def _left(timeout: float | None) -> float | None:
+    """The timeout of one read, write or connect: at most what the request has left."""
+    end = _deadline.get()
+    if end is None:
+        return timeout
+    left = end - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the request's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the current request's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _left(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:  # fmt: skip
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _left(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network backend, its connections wrapped in `_DeadlineStream`."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:  # fmt: skip
+        stream = self._backend.connect_tcp(
+            host, port, _left(timeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> httpcore.NetworkStream:  # fmt: skip
+        return _DeadlineStream(
+            self._backend.connect_unix_socket(path, _left(timeout), socket_options)
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -148,6 +254,7 @@ def fetch(
         headers["If-Modified-Since"] = validators["last_modified"]
 
     def attempt() -> Fetched:
+        deadline = _deadline.set(time.monotonic() + (client.timeout.read or 30.0))
         try:
             with client.stream("GET", url, params=params, headers=headers) as response:
                 status = response.status_code
@@ -160,13 +267,15 @@ def fetch(
                     raise FetchError(f"{shown}: {reason}")
                 return Fetched(_read_capped(response, max_bytes, shown), _validators(response))
         except httpx.TimeoutException:
-            raise _Transient("timed out") from None
+            raise _Transient(f"timed out (the {client.timeout.read:g} s deadline)") from None
         except httpx.TooManyRedirects:
             raise FetchError(f"{shown}: redirect loop (more than {client.max_redirects})") from None
         except httpx.UnsupportedProtocol as exc:
             raise FetchError(f"{shown}: {exc}") from None
         except httpx.TransportError as exc:
             raise _Transient(f"{type(exc).__name__}: {exc}") from None
+        finally:
+            _deadline.reset(deadline)
 
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_attempt(retries + 1),
@@ -239,20 +348,66 @@ def parse_json(body: bytes, url: str) -> Any:
         raise FetchError(f"{redact_url(url)}: {what} ({detail})") from None
 
 
+ENCODINGS = "gzip, deflate"  # what we ask for; each is decoded here, in bounded pieces
+PIECE = 65_536  # bytes one decoding step may produce
+
+
 def _read_capped(response: httpx.Response, max_bytes: int, shown: str) -> bytes:
+    """The body, decoded, never more than `max_bytes` at any layer of its encoding."""
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise FetchError(f"{shown}: body of {declared} bytes exceeds the {max_bytes}-byte limit")
-    chunks, size = [], 0
+    codings = [c.strip().lower() for c in response.headers.get("Content-Encoding", "").split(",")]
+    pieces: Iterator[bytes] = _capped(response.iter_raw(), max_bytes, shown, "")
+    for coding in reversed([c for c in codings if c and c != "identity"]):  # last applied first
+        if coding not in ("gzip", "x-gzip", "deflate"):
+            raise FetchError(f"{shown}: unsupported Content-Encoding {coding!r}")
+        pieces = _capped(_inflate(pieces, coding, shown), max_bytes, shown, f" after {coding}")
     try:
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > max_bytes:
-                raise FetchError(f"{shown}: body exceeds the {max_bytes}-byte limit")
-            chunks.append(chunk)
+        return b"".join(pieces)
+    except httpx.TimeoutException:
+        raise  # the deadline passed while the body came: a timeout, tried again
     except httpx.HTTPError as exc:
         raise FetchError(f"{shown}: body cut short ({type(exc).__name__})") from None
-    return b"".join(chunks)
+
+
+def _capped(pieces: Iterable[bytes], max_bytes: int, shown: str, layer: str) -> Iterator[bytes]:
+    size = 0
+    for piece in pieces:
+        size += len(piece)
+        if size > max_bytes:
+            raise FetchError(f"{shown}: body exceeds the {max_bytes}-byte limit{layer}")
+        yield piece
+
+
+def _inflate(pieces: Iterable[bytes], coding: str, shown: str) -> Iterator[bytes]:
+    """One layer of gzip (members one after another) or deflate (zlib, else raw),
+    decoded at most PIECE bytes at a time: the input not yet read waits in the decoder."""
+    wbits = 31 if coding != "deflate" else zlib.MAX_WBITS
+    decoder, started = zlib.decompressobj(wbits), False
+    try:
+        for data in pieces:
+            while True:
+                try:
+                    out = decoder.decompress(data, PIECE)
+                except zlib.error:
+                    if coding != "deflate" or started:
+                        raise
+                    wbits = -zlib.MAX_WBITS  # "deflate" sent without the zlib header
+                    decoder = zlib.decompressobj(wbits)
+                    continue
+                started = True
+                if out:
+                    yield out
+                data = decoder.unconsumed_tail
+                if decoder.eof and decoder.unused_data:  # another gzip member follows
+                    data, decoder = decoder.unused_data, zlib.decompressobj(wbits)
+                if not data and len(out) < PIECE:  # a full piece: more may be pending
+                    break
+        if started and not decoder.eof:
+            raise FetchError(f"{shown}: {coding} body cut short")
+    except zlib.error as exc:
+        raise FetchError(f"{shown}: body is not valid {coding} ({exc})") from None
 
 
 def get_json(client: httpx.Client, url: str, **kwargs: Any) -> Any:

@@ -16,11 +16,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import jinja2
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session
 
 from monitor import deadlines, digest, regulations_gov, routing, store
-from monitor.alerts import Rendered, alert_context, group_context, load_templates, render
-from monitor.channels import channel_format, send
+from monitor.alerts import (
+    Rendered,
+    alert_context,
+    group_context,
+    load_templates,
+    render,
+    stamped,
+)
+from monitor.channels import ANSWER_GRACE, channel_format, send
 from monitor.config import ChannelConfig, Config, digest_channels
 from monitor.document import Document
 from monitor.events import entry_changes, structured_kind, structured_payload, text_diff_payload
@@ -65,7 +73,7 @@ def poll_source(source: SourceOptions, cursor: dict, since: date | None) -> Poll
     """Fetch one source; FetchError says what went wrong, in one line."""
     load_builtin()
     watcher = WATCHERS[source.kind]
-    with make_client(source.base_url, source.timeout) as client:
+    with make_client(source.base_url, source.timeout, source.redirect_hosts) as client:
         return watcher.poll(source, cursor, client, since)
 
 
@@ -286,6 +294,11 @@ def confirm_comment_periods(
             except FetchError as exc:
                 report.notes.append(f"regulations.gov: {exc}")
                 continue
+            except Exception as exc:  # a bug met on an odd answer: the run goes on to deliver
+                log.exception("regulations.gov: %s: unexpected error", row.document_number)
+                report.notes.append(f"regulations.gov: {row.document_number}: internal error "
+                                    f"{type(exc).__name__}: {_one_line(exc)}")  # fmt: skip
+                continue
             if period is None or period.ends is None or period.ends.isoformat() == deadline.due_on:
                 continue
             before, after = deadline.due_on, period.ends.isoformat()
@@ -419,7 +432,7 @@ def check(
     with db.session() as session:
         for source in (s for s in sources if s.enabled or only):
             poll_and_store(session, config, source, since, dry_run, report, progress)
-        report.found += process_left(session, config, dry_run)
+        report.found += process_left(session, config, dry_run, report)
         report.found += confirm_comment_periods(session, config, report, now)
         report.found += scan_deadlines(session, config, now)
         if dry_run:
@@ -471,13 +484,15 @@ def poll_and_store(
     on_stored = hand_off if fan_out else None
     for i, doc in enumerate(result.documents, 1):
         baseline = doc.key in result.baseline
-        sighting = store_document(session, source.name, doc, baseline=baseline, polled_at=polled_at)
+        sighting = _store_one(session, source.name, doc, baseline, polled_at, report)
         commit()  # stored, pending: from here a crash delays its events, never loses them
-        if sighting.change is not None and on_stored is not None:
+        if sighting is None or sighting.change is None:  # skipped, or nothing new
+            pass
+        elif on_stored is not None:
             report.stored.append(sighting.row.id)
             on_stored(sighting.row.id)
-        elif sighting.change is not None:
-            report.found += process_pending(session, config, sighting.row)
+        else:
+            report.found += _process_one_guarded(session, config, sighting.row, report)
             commit()  # its events and their outbox rows together
         if progress:
             progress(source.name, i, total)
@@ -487,12 +502,70 @@ def poll_and_store(
     commit()
 
 
-def process_left(session: Session, config: Config, dry_run: bool = False) -> list[Found]:
+def _store_one(
+    session: Session,
+    source: str,
+    doc: Document,
+    baseline: bool,
+    polled_at: datetime,
+    report: CheckReport,
+) -> store.Sighting | None:
+    """Store one sighting in a savepoint; a record the store cannot hold (a NUL, a lone
+    surrogate, a number too long for its column) is skipped with a note naming it, and
+    the poll goes on. A database that fails (a full disk, lost) stops the run."""
+    problem = store.unstorable(doc)
+    if problem is None:
+        try:
+            with session.begin_nested():
+                return store_document(session, source, doc, baseline=baseline, polled_at=polled_at)
+        except (DataError, ValueError) as exc:  # what the check above did not foresee
+            problem = _one_line(exc)
+    note = f"{source}: record {_shown(doc.key)} skipped: {problem}"
+    log.info("%s", note)  # the worker's log; `monitor check` prints its notes
+    report.notes.append(note)
+    return None
+
+
+def _process_one_guarded(
+    session: Session, config: Config, row: store.DocumentRow, report: CheckReport
+) -> list[Found]:
+    """`process_pending` in a savepoint: a document whose processing fails (a bug met on
+    odd data) stays pending, with a note and the traceback in the log, and the others
+    are processed. A failing database stops the run."""
+    key = row.key
+    try:
+        with session.begin_nested():
+            return process_pending(session, config, row)
+    except OperationalError:
+        raise
+    except Exception as exc:
+        log.exception("document %s: processing failed", _shown(key))
+        report.notes.append(
+            f"document {_shown(key)} not processed (internal error {type(exc).__name__}: "
+            f"{_one_line(exc)}); it stays pending and is tried again on the next run"
+        )
+        return []
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """A record's key as a note can show it: printable, or escaped (a key may be hostile)."""
+    return text if text.isprintable() and len(text) <= limit else ascii(text[:limit])
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+def process_left(
+    session: Session, config: Config, dry_run: bool = False, report: CheckReport | None = None
+) -> list[Found]:
     """Process the documents stored but left pending (by a crash, or a lost task)."""
     commit = session.flush if dry_run else session.commit
+    report = report if report is not None else CheckReport()
     found = []
     for document_id in store.pending_documents(session):
-        found += process_pending(session, config, session.get(store.DocumentRow, document_id))
+        row = session.get(store.DocumentRow, document_id)
+        found += _process_one_guarded(session, config, row, report)
         commit()
     return found
 
@@ -577,8 +650,7 @@ def deadline_pass(
 def _internal(source: SourceOptions, exc: Exception) -> str:
     """A bug, not a bad answer: log the traceback, record one line."""
     log.exception("source %s: unexpected error while polling", source.name)
-    text = " ".join(str(exc).split())[:300]
-    return f"{redact_url(source.base_url)}: internal error {type(exc).__name__}: {text}"
+    return f"{redact_url(source.base_url)}: internal error {type(exc).__name__}: {_one_line(exc)}"
 
 
 def deliver_due(
@@ -590,6 +662,9 @@ def deliver_due(
         with db.session() as session:
             alert = session.get(store.AlertRow, alert_id)
             if alert.status != "pending":  # another process delivered it meanwhile
+                continue
+            if in_flight(alert, channels[alert.channel]):  # and another is sending it now
+                report.pending += 1
                 continue
             outcome = deliver_one(session, config, channels[alert.channel], alert, templates)
             outcome_count(report, alert.status, outcome)
@@ -629,10 +704,13 @@ def deliver_alert(
     templates: jinja2.Environment,
     alert_id: int,
     now: datetime | None = None,
+    locked: bool = False,
 ) -> Delivered:
     """Deliver one outbox row if it is pending and due; a sent row is never sent again.
 
-    The caller keeps two deliveries of one row from running at once (a lock).
+    `locked`: the caller holds the row's lock (the `deliver_alert` task), so an attempt
+    still on record is a dead process's, never one under way; without it, an attempt
+    begun within the channel's time bound is left to the process making it.
     """
     channels = {c.name: c for c in config.channels if c.enabled}
     with db.session() as session:
@@ -649,6 +727,8 @@ def deliver_alert(
         now = now or store.utcnow()
         if alert.next_attempt_at > now + EARLY:
             return Delivered("pending", (alert.next_attempt_at - now).total_seconds(), "not due")
+        if not locked and in_flight(alert, channels[alert.channel], now):
+            return Delivered("skipped", reason=f"alert {alert_id} is being sent by another process")
         ok = deliver_one(session, config, channels[alert.channel], alert, templates)
         session.commit()
         if ok:
@@ -675,12 +755,21 @@ def deliver_one(
     alert: store.AlertRow,
     templates: jinja2.Environment,
 ) -> bool:
-    """Render and send one message (an alert, a grouped alert or a digest); record the
-    outcome on it and on every row it carries."""
+    """Render and send one message (an alert, a grouped alert or a digest) under its ID;
+    record the outcome on it and on every row it carries.
+
+    The attempt is committed before the message goes: if this process dies while
+    sending, the next delivery counts that attempt's outcome as unknown and sends the
+    message marked as a possible repeat, as after a channel that did not answer within
+    its `timeout`."""
     url = channel.url.get_secret_value()
     fmt = channel_format(url, channel.format)
     rendered = message(session, config, templates, alert, fmt)
-    delivery = send(url, rendered.title, rendered.body, fmt, text=rendered.text)
+    store.begin_attempt(alert)
+    store.share_outcome(session, alert)
+    session.commit()
+    out = stamped(rendered, alert.id, repeat=alert.unknown_attempts > 0)
+    delivery = send(url, out.title, out.body, fmt, timeout=channel.timeout, text=out.text)
     if delivery.ok:
         store.mark_sent(alert)
     else:
@@ -690,9 +779,15 @@ def deliver_one(
             config.alerting.max_attempts,
             config.alerting.retry_backoff,
             retry_after=delivery.retry_after,
+            unknown=delivery.unknown,
         )
     store.share_outcome(session, alert)
     return delivery.ok
+
+
+def in_flight(alert: store.AlertRow, channel: ChannelConfig, now: datetime | None = None) -> bool:
+    """Another process is sending this message now (begun within the channel's bound)."""
+    return store.in_flight(alert, channel.timeout + ANSWER_GRACE + 1, now)
 
 
 def message(

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit, urlunsplit
 
-_SECRET_QUERY = re.compile(
-    r"(?i)([?&](?:api_key|apikey|key|token|access_token|secret|pass|password|pwd|sig)=)[^&#]*"
-)
+SECRET_PARAMETERS = r"api_key|apikey|key|token|access_token|secret|pass|password|pwd|sig"
+_SECRET_QUERY = re.compile(rf"(?i)([?&](?:{SECRET_PARAMETERS})=)[^&#]*")
 
 
 def redact_url(url: str) -> str:

@@ -51,9 +51,14 @@ class CommentPeriod:
 
 
 def eastern_day(instant: str | None) -> date | None:
+    """The US Eastern day of an ISO instant; ValueError for anything else."""
     if not instant:
         return None
+    if not isinstance(instant, str):
+        raise ValueError(f"expected an ISO date and time, got {instant!r}")
     moment = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    if moment.tzinfo is None:  # a bare date or local time: read it as Eastern
+        moment = moment.replace(tzinfo=FR_ZONE)
     return moment.astimezone(FR_ZONE).date()
 
 
@@ -63,15 +68,40 @@ def parse_documents(body: Any, url: str, number: str) -> CommentPeriod | None:
     One FR document may be posted in several dockets (a joint rule): the
     latest end date among them is the one that binds.
     """
+    shown = redact_url(url)
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        raise FetchError(f"{redact_url(url)}: not a regulations.gov documents answer")
-    rows = [r.get("attributes") or {} for r in body["data"] if isinstance(r, dict)]
+        raise FetchError(f"{shown}: not a regulations.gov documents answer")
+    rows = [_attributes(r, i, shown, number) for i, r in enumerate(body["data"])]
     if not rows:
         return None
-    ends = [d for d in (eastern_day(r.get("commentEndDate")) for r in rows) if d]
-    opened = [r.get("openForComment") for r in rows if r.get("openForComment") is not None]
-    dockets = tuple(dict.fromkeys(r["docketId"] for r in rows if r.get("docketId")))
+    ends = []
+    for i, row in enumerate(rows):
+        try:
+            ends.append(eastern_day(row.get("commentEndDate")))
+        except ValueError:
+            value = " ".join(repr(row.get("commentEndDate")).split())[:80]
+            raise FetchError(
+                f"{shown}: {number}: data[{i}].attributes.commentEndDate is not a date"
+                f" ({value}); the deadline is left as it is"
+            ) from None
+    opened = [r.get("openForComment") for r in rows if isinstance(r.get("openForComment"), bool)]
+    dockets = tuple(
+        dict.fromkeys(r["docketId"] for r in rows if isinstance(r.get("docketId"), str))
+    )
+    ends = [d for d in ends if d]
     return CommentPeriod(number, max(ends, default=None), any(opened) if opened else None, dockets)
+
+
+def _attributes(row: Any, i: int, shown: str, number: str) -> dict[str, Any]:
+    """A result's `attributes` object, or a FetchError naming what the answer holds instead."""
+    attributes = row.get("attributes") if isinstance(row, dict) else None
+    if attributes is None and isinstance(row, dict):
+        return {}
+    if not isinstance(attributes, dict):
+        what = type(attributes if isinstance(row, dict) else row).__name__
+        where = f"data[{i}].attributes" if isinstance(row, dict) else f"data[{i}]"
+        raise FetchError(f"{shown}: {number}: {where} is a JSON {what}, not an object")
+    return attributes
 
 
 def comment_period(

@@ -12,6 +12,8 @@ The schema is created and upgraded by Alembic migrations, never by
 from __future__ import annotations
 
 import difflib
+import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -37,7 +39,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from monitor.deadlines import Deadline
@@ -184,6 +186,11 @@ class AlertRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # an attempt under way since then (committed before the message goes); NULL between
+    sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # attempts that ended without an answer (timed out, or the process died sending):
+    # the channel may have the message, so what follows is sent marked as a repeat
+    unknown_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 # --- opening ----------------------------------------------------------------------
@@ -203,9 +210,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class StoreError(Exception):
+    """The store cannot be opened or written (a corrupt file, a read-only or full disk,
+    a server away): one line naming the database and what to do. What was committed
+    before is kept: the transaction that failed is rolled back."""
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"{folder}: cannot create the data directory ({exc.strerror}): create it,"
+                " or set data_dir to a folder you can write"
+            ) from None
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -247,13 +267,61 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A session; a database that fails under it (full, read-only, gone) is a
+        StoreError, its transaction rolled back."""
         with self.sessions() as session:
-            yield session
+            try:
+                yield session
+            except DBAPIError as exc:
+                if not unavailable(exc):
+                    raise
+                session.rollback()
+                raise StoreError(describe(self.engine, exc)) from exc
+
+
+def unavailable(exc: DBAPIError) -> bool:
+    """A failure of the database itself (a corrupt file, a full or read-only disk, a
+    server away), not of one statement's data."""
+    return isinstance(exc, OperationalError) or type(exc) is DatabaseError
+
+
+def describe(engine: Engine, exc: DBAPIError) -> str:
+    """One line: which database, what failed, what to do about it."""
+    reason = " ".join(str(exc.orig).split())[:200]
+    if engine.dialect.name != "sqlite":
+        where = engine.url.render_as_string(hide_password=True)
+        return f"{where}: the store is unavailable ({reason}): check the server and store_url"
+    path = Path(engine.url.database or "")
+    lowered = reason.lower()
+    if "not a database" in lowered or "malformed" in lowered:
+        return (f"{path}: not a SQLite database, or damaged ({reason}): restore it from a"
+                " backup, or move it aside for the next run to start a new store")  # fmt: skip
+    if "full" in lowered or ("i/o error" in lowered and _nearly_full(path.parent)):
+        return (f"{path}: the disk is full ({reason}): free space on {path.parent}; what was"
+                " stored before is kept, this step was rolled back")  # fmt: skip
+    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+        return (f"{path}: the store cannot be written ({reason}): make {path.parent} and the"
+                " files in it writable, or set data_dir to a folder that is")  # fmt: skip
+    return f"{path}: the store failed ({reason})"
+
+
+def _nearly_full(folder: Path) -> bool:
+    """SQLite says "disk I/O error" when a full disk fails a write to its WAL index."""
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
 
 
 def open_store(url: str) -> Store:
+    """Open (creating and migrating) the store; StoreError in one line if it cannot be."""
     engine = make_engine(url)
-    migrate(engine)
+    try:
+        migrate(engine)
+    except DBAPIError as exc:
+        if not unavailable(exc):
+            raise
+        raise StoreError(describe(engine, exc)) from None
     return Store(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
 
 
@@ -285,7 +353,7 @@ def record_failure(
 ) -> HealthEvent | None:
     """A failed poll: count it (the cursor stays); say if it is time to alert."""
     now = utcnow()
-    row.last_run_at, row.last_error, row.last_error_at = now, error, now
+    row.last_run_at, row.last_error, row.last_error_at = now, storable_text(error), now
     row.consecutive_failures = (row.consecutive_failures or 0) + 1
     row.failing_since = row.failing_since or now
     event = after_failure(row.consecutive_failures, row.alerted_at, now, policy)
@@ -310,6 +378,55 @@ def document_count(session: Session) -> int:
 # --- documents --------------------------------------------------------------------
 
 Change = Literal["new", "changed", "enriched"]
+
+
+def unstorable(doc: Document) -> str | None:
+    """Why a document cannot be stored as it is, in a few words naming the field; None
+    when it can. A fetched record may hold what no database column takes (a NUL, a lone
+    surrogate escaped in JSON), or a number no key column fits: the poll skips that
+    record with a note instead of failing on it, on SQLite as on PostgreSQL."""
+    columns = DocumentRow.__table__.c
+    for name, value, column in (
+        ("document_number", doc.document_number, columns.document_number),
+        ("key", doc.key, columns.key),
+        ("type", doc.type, columns.doc_type),
+    ):
+        if value is not None and len(value) > column.type.length:
+            return f"{name} of {len(value)} characters (at most {column.type.length})"
+    if not doc.document_number.isprintable():
+        return "document_number holds a control character"
+    return _not_text(doc.model_dump(mode="json"), "")
+
+
+def _not_text(value: Any, where: str) -> str | None:
+    """The first string in `value` that is not storable text, named by its path."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return f"{where}: a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"{where}: a lone surrogate (U+{ord(value[exc.start]):04X}), not text"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _not_text(item, f"{where}.{key}" if where else str(key))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _not_text(item, f"{where}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def storable_text(text: str) -> str:
+    """Free text (an error, a service's answer) as every store can keep it: a NUL
+    dropped, a lone surrogate shown as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text.replace("\x00", ""))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -653,6 +770,7 @@ def share_outcome(session: Session, carrier: AlertRow) -> None:
             last_error=carrier.last_error,
             next_attempt_at=carrier.next_attempt_at,
             sent_at=carrier.sent_at,
+            unknown_attempts=carrier.unknown_attempts,
         )
         .execution_options(synchronize_session="fetch")
     )
@@ -745,9 +863,32 @@ def pending_alert_ids(session: Session, event_ids: list[int]) -> list[int]:
     return sorted(set(session.scalars(query)))
 
 
+def begin_attempt(row: AlertRow, now: datetime | None = None) -> None:
+    """Put the attempt about to be made on record (the caller commits before sending).
+    An attempt still on record was cut off (its process died while sending): it counts,
+    with an unknown outcome, and this one is a repeat."""
+    now = now or utcnow()
+    if row.sending_since is not None:
+        row.attempts += 1
+        row.unknown_attempts = (row.unknown_attempts or 0) + 1
+        begun = row.sending_since.isoformat(timespec="seconds")
+        row.last_error = (
+            f"outcome unknown: the attempt begun at {begun} did not finish (its process"
+            " stopped); the channel may have the message"
+        )
+    row.sending_since = now
+
+
+def in_flight(row: AlertRow, window: float, now: datetime | None = None) -> bool:
+    """Whether another process began sending this row less than `window` seconds ago."""
+    since = row.sending_since
+    return since is not None and since > (now or utcnow()) - timedelta(seconds=window)
+
+
 def mark_sent(row: AlertRow) -> None:
     row.status, row.sent_at, row.last_error = "sent", utcnow(), None
     row.attempts += 1
+    row.sending_since = None
 
 
 def mark_attempt_failed(
@@ -756,10 +897,14 @@ def mark_attempt_failed(
     max_attempts: int,
     backoff: float,
     retry_after: float | None = None,
+    unknown: bool = False,
 ) -> None:
-    """Count a failed attempt; the next waits for the backoff, and at least `retry_after` s."""
+    """Count a failed attempt (`unknown`: no answer came, the channel may have it); the
+    next waits for the backoff, and at least `retry_after` s."""
     row.attempts += 1
-    row.last_error = error
+    row.sending_since = None
+    row.unknown_attempts = (row.unknown_attempts or 0) + unknown
+    row.last_error = storable_text(error)
     if row.attempts >= max_attempts:
         row.status = "failed"
     else:

@@ -43,6 +43,7 @@ from monitor import pipeline, store
 from monitor.alerts import load_templates
 from monitor.config import Config, DigestConfig, load_config
 from monitor.digest import slot_after
+from monitor.logs import config_secrets, install_redaction
 from monitor.schedule import next_run
 
 log = logging.getLogger(__name__)
@@ -276,6 +277,7 @@ def make_app(config: Config) -> Celery:
 
 
 CONFIG = load_config(None)
+install_redaction(config_secrets(CONFIG))  # every log line of the worker and beat, celery's too
 app = make_app(CONFIG)
 
 
@@ -362,7 +364,7 @@ def deliver_alert(self: Any, alert_id: int) -> dict[str, Any]:
     with held(rt, f"alert:{alert_id}") as taken:
         if not taken:
             return {"alert": alert_id, "status": "skipped", "reason": "being delivered"}
-        outcome = pipeline.deliver_alert(rt.db, rt.config, rt.templates, alert_id)
+        outcome = pipeline.deliver_alert(rt.db, rt.config, rt.templates, alert_id, locked=True)
     if outcome.status == "pending" and outcome.reason != "not due":
         raise self.retry(countdown=outcome.retry_in)
     return {"alert": alert_id, "status": outcome.status, "reason": outcome.reason}

@@ -40,3 +40,28 @@ def html_to_text(value: str | None) -> str | None:
     parser.close()
     text = " ".join("".join(parser.parts).split())
     return text or None
+
+
+# Reading back from a position: a pattern anchored at the end of a prefix
+# (`re.search(r"\b(?:and|or)\s*$", text[:i])`) is tried from every position of that
+# prefix, so asking it once per match of a long text costs the square of its length.
+
+
+def skip_back(text: str, end: int, chars: str, space: bool = False) -> int:
+    """Where the run of `chars` (and whitespace, with `space`) that ends at `end` starts."""
+    while end and (text[end - 1] in chars or (space and text[end - 1].isspace())):
+        end -= 1
+    return end
+
+
+def word_before(text: str, end: int, words: tuple[str, ...], ignore_case: bool = False) -> str:
+    """The one of `words` that ends at `end` as a whole word (nothing, or a character
+    that is not a letter, digit or underscore, before it), as written; else ""."""
+    for word in words:
+        start = end - len(word)
+        found = text[start:end] if start >= 0 else ""
+        if (found.lower() if ignore_case else found) == word and not (
+            start and (text[start - 1].isalnum() or text[start - 1] == "_")
+        ):
+            return found
+    return ""

@@ -2,15 +2,21 @@
 
 Analysts edit `monitor.yaml` and portfolio files by hand; an error must point
 at the file, the line and the field, in one line. PyYAML's node tree carries
-the marks, so we compose once, construct the plain data, and keep the tree to
-look up the line of any pydantic error location.
+the marks, so we compose once (with libyaml when it is installed), construct the
+plain data from that tree, and keep the tree to look up the line of any pydantic
+error location. A portfolio of 100,000 customers is millions of nodes and
+objects, none of them in a cycle: the garbage collector is paused while they are
+made (it would scan them again and again for nothing).
 """
 
 from __future__ import annotations
 
+import functools
+import gc
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,9 +31,18 @@ class ConfigError(Exception):
 
 @dataclass
 class YamlDoc:
+    """A file's data and, for error messages only, its node tree with the line of every
+    value: composed again when an error asks (a big portfolio's tree, marks and all, is
+    most of its memory, so it is not kept)."""
+
     path: Path
     data: Any
-    root: yaml.Node | None
+    text: str = ""
+
+    @functools.cached_property
+    def root(self) -> yaml.Node | None:
+        with collector_paused():
+            return yaml.compose(self.text, Loader=_Loader) if self.text else None
 
     def line_of(self, loc: Sequence[str | int]) -> int | None:
         """1-based line of the deepest key or item found along `loc`."""
@@ -69,9 +84,10 @@ def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node, yaml.Node] | No
     return None
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader without implicit timestamps: `since: 2025-13-01` stays a string,
-    so pydantic reports it with its line instead of PyYAML raising mid-parse."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader (libyaml's parser when installed) without implicit timestamps:
+    `since: 2025-13-01` stays a string, so pydantic reports it with its line instead of
+    PyYAML raising mid-parse."""
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -91,8 +107,24 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+MAX_DEPTH = 100  # levels of nesting a configuration or portfolio file may have
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while many acyclic objects are made."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def load_yaml(path: Path) -> YamlDoc:
-    """Parse a YAML file; syntax errors become a ConfigError with the line."""
+    """Parse a YAML file once; syntax errors, duplicate keys and nesting deeper than
+    MAX_DEPTH become a ConfigError with the line."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -100,36 +132,71 @@ def load_yaml(path: Path) -> YamlDoc:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {_one_line(exc)}") from None
     try:
-        root = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader) if root is not None else None
+        with collector_paused():
+            root = yaml.compose(text, Loader=_Loader)
+            data = _Data(path).of(root, 1) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
         raise ConfigError(f"{path}{line}: invalid YAML: {_one_line(exc.problem or exc)}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {_one_line(exc)}") from None
-    doc = YamlDoc(path=path, data=data, root=root)
-    _reject_duplicate_keys(doc, root)
-    return doc
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
+    return YamlDoc(path=path, data=data, text=text)
 
 
-def _reject_duplicate_keys(doc: YamlDoc, node: yaml.Node | None) -> None:
-    """PyYAML keeps the last of two equal keys silently; a hand-edited file deserves an error."""
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                if key.value in seen:
+_STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{t}" for t in ("str", "map", "seq"))
+
+
+class _Data:
+    """The plain data of a composed tree, as PyYAML's safe constructor makes it (which
+    it calls for anything but strings, plain mappings and lists), rejecting a duplicate
+    key (PyYAML keeps the last of two silently; a hand-edited file deserves an error)
+    and nesting deeper than MAX_DEPTH. An alias is the same object again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.constructor = _Loader("")
+        self.made: dict[int, Any] = {}
+
+    def of(self, node: yaml.Node, depth: int) -> Any:
+        made = self.made.get(id(node), self)
+        if made is not self:
+            return made
+        if depth > MAX_DEPTH:
+            line = node.start_mark.line + 1
+            raise ConfigError(
+                f"{self.path}:{line}: invalid YAML: nested deeper than {MAX_DEPTH} levels"
+            )
+        if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
+            value: Any = node.value
+        elif isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+            value = [self.of(item, depth + 1) for item in node.value]
+        elif (
+            isinstance(node, yaml.MappingNode)
+            and node.tag == _MAP
+            and all(k.tag != "tag:yaml.org,2002:merge" for k, _ in node.value)
+        ):
+            value = {}
+            for key, item in node.value:
+                name = self.of(key, depth + 1)
+                if not isinstance(name, Hashable):
                     line = key.start_mark.line + 1
-                    raise ConfigError(f"{doc.path}:{line}: duplicate key {key.value!r}")
-                seen.add(key.value)
-            _reject_duplicate_keys(doc, value)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _reject_duplicate_keys(doc, item)
+                    raise ConfigError(f"{self.path}:{line}: invalid YAML: a key that is a list")
+                if name in value and isinstance(key, yaml.ScalarNode):
+                    line = key.start_mark.line + 1
+                    raise ConfigError(f"{self.path}:{line}: duplicate key {key.value!r}")
+                value[name] = self.of(item, depth + 1)
+        else:  # a number, a boolean, null, a merge key: PyYAML's own reading
+            value = self.constructor.construct_object(node, deep=True)
+        self.made[id(node)] = value
+        return value
 
 
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# a default runs to the next "}" but never over another "${" (else every "${X:-" of a
+# value without "}" would scan to its end: quadratic)
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-((?:[^}$]|\$(?!\{))*))?\}")
 
 
 def expand_env(doc: YamlDoc, value: Any, loc: tuple[str | int, ...] = ()) -> Any:

@@ -228,3 +228,24 @@ def test_commands_stop_at_start_on_a_broken_override(tmp_path, write_config):
         assert done.returncode == 2, (command, done.stderr)
         assert done.stderr.startswith(f"error: {folder / 'digest.slack.md'}:2: template error:")
         assert "Traceback" not in done.stderr
+
+
+def test_an_override_template_cannot_reach_the_interpreter(tmp_path, write_config):
+    """Templates render in Jinja2's immutable sandbox: the classic escape through a global's
+    `__init__.__globals__` is a template error at start-up, and nothing runs."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    marker = tmp_path / "ran"
+    (folder / "new_document.title.txt").write_text(
+        f"{{{{ cycler.__init__.__globals__.os.popen('touch {marker}').read() }}}}"
+    )
+    (folder / "news.title.txt").write_text("{% set x = [] %}{{ x.append(1) }}{{ doc.title }}")
+    config = write_config("data_dir: state\nalerting: {templates_dir: mine}\n")
+    done = subprocess.run([str(Path(sys.executable).parent / "monitor"), "check", "--config",
+                           str(config)], capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2 and not marker.exists()
+    assert done.stderr.startswith(f"error: {folder / 'new_document.title.txt'}:1: template error:")
+    assert "unsafe" in done.stderr and done.stderr.count("\n") == 1
+    (folder / "new_document.title.txt").unlink()
+    with pytest.raises(ConfigError, match=r"news\.title\.txt:1: template error: .*unsafe"):
+        load_templates(folder)  # the sandbox is immutable: no changing what a template is given

@@ -833,6 +833,20 @@ def test_cli_check_bad_channel_does_not_print_secret(write_config) -> None:
     assert SECRET not in result.output
 
 
+def test_cli_check_warns_of_an_empty_portfolio(write_config, tmp_path: Path) -> None:
+    """Judgement is against the portfolio: without one nothing can alert, and check says so."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    source = f'{{name: fr, kind: federal_register, base_url: "file:{empty}/"}}'
+    base = f"data_dir: state\nsources:\n  - {source}\n"
+    without = CliRunner().invoke(app, ["check", "-c", str(write_config(base))])
+    assert "warning: the portfolio is empty" in without.stderr, without.output
+    with_one = CliRunner().invoke(app, ["check", "-c", str(write_config(
+        base + "portfolio: {customers: [{id: a, name: Acme Test Compute Ltd., country: CN}]}\n"
+    ))])  # fmt: skip
+    assert "portfolio is empty" not in with_one.stderr, with_one.output
+
+
 def test_cli_score_bad_portfolio_names_that_file(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     chips = write(tmp_path / "chips.yaml", CHIPS)

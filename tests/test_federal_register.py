@@ -339,7 +339,9 @@ def test_timeout_is_reported_after_every_attempt():
         opts = FederalRegisterOptions(name="fr", base_url=base, retries=1, backoff=0, timeout=0.2)
         with pytest.raises(FetchError) as info:
             run_poll(opts, date(2024, 1, 1))
-    assert str(info.value) == f"{base}documents.json: timed out after 2 attempts"
+    assert (
+        str(info.value) == f"{base}documents.json: timed out (the 0.2 s deadline) after 2 attempts"
+    )
 
 
 def test_not_a_page_error_redacts_credentials(httpserver):

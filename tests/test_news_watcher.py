@@ -278,6 +278,25 @@ def test_a_malformed_feed_is_a_note_naming_it(httpserver, body, fragment):
     assert fragment in note
 
 
+def test_a_reference_to_no_character_is_read_as_fffd_and_every_feed_counts(httpserver):
+    """`&#xD800;` (a surrogate, which XML forbids) made feedparser fail on the whole feed and
+    the news source with it: it is read as U+FFFD, as a browser reads it, with a note."""
+    title = b"<title>BIS guidance warns that using Huawei Ascend chips"
+    assert title in RSS
+    serve(httpserver, rss=RSS.replace(title, title[:7] + b"&#xD800;&#0; " + title[7:], 1))
+
+    result = run_poll(options(httpserver), date(2023, 1, 1))
+
+    assert len(result.documents) == 5 and result.fetched == 6  # both feeds, every item
+    (bad,) = [d for d in result.documents if "Ascend" in (d.title or "")]
+    assert bad.title.startswith("\ufffd\ufffd BIS guidance")
+    (note,) = result.notes
+    assert note == (
+        f"{httpserver.url_for(RSS_PATH)}: 2 character references to no character"
+        " (such as &#xD800;) read as U+FFFD"
+    )
+
+
 def test_a_feed_cut_short_keeps_its_whole_items_and_its_cursor(httpserver):
     cut = ATOM[: ATOM.index(b"<title>BIS adds 12 entities")]  # inside the third entry
     serve(httpserver, atom=cut)

@@ -126,3 +126,36 @@ def test_a_rejected_key_is_a_note_and_the_key_is_never_logged(config_path, https
     assert "regulations.gov:" in result.stderr and "HTTP 403" in result.stderr
     assert "wrong-key-0b9e8d7c" not in result.stderr + result.stdout
     assert "api_key=***" in result.stderr or "***" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("attributes", "said"),
+    [
+        ({"commentEndDate": "tomorrow-ish"}, "commentEndDate is not a date ('tomorrow-ish')"),
+        ({"commentEndDate": 20210209}, "commentEndDate is not a date (20210209)"),
+        ("a string", "data[0].attributes is a JSON str, not an object"),
+    ],
+)
+def test_a_malformed_answer_is_a_note_and_the_alerts_still_go_out(
+    config_path, httpserver, monkeypatch, tmp_path, attributes, said
+):
+    """SYNTHETIC answers, shaped like the real one but broken: the run goes on to deliver."""
+    body = json.dumps({"data": [{"id": "X-1", "type": "documents", "attributes": attributes}]})
+    httpserver.expect_request("/v4/documents").respond_with_data(
+        body, content_type="application/vnd.api+json"
+    )
+    monkeypatch.setenv("REGULATIONS_GOV_API_KEY", KEY)
+    path = Path(config_path)
+    path.write_text(
+        path.read_text()
+        + '\nchannels:\n  - {name: out, url: "outbox://outbox.jsonl", min_severity: info,'
+        " immediate: info}\n"
+    )
+    config = load_config(path)
+    report = check(config, now=datetime(2021, 1, 10, 12, tzinfo=UTC))
+    (note,) = [n for n in report.notes if n.startswith("regulations.gov:")]
+    assert said in note and "2020-28306" in note and KEY not in note
+    assert report.sent == 1 and report.pending == 0
+    assert len((tmp_path / "outbox.jsonl").read_text().splitlines()) == 1
+    with store.open_store(config.database_url).session() as s:
+        assert [d.due_on for d, _ in store.open_deadlines(s)] == ["2021-01-25"]

@@ -43,6 +43,10 @@ class SourceOptions(BaseModel):
         default=60, gt=0, description="poll interval without a schedule (0.5: 30 seconds)"
     )
     jitter_seconds: int = Field(default=120, ge=0, le=3600)
+    redirect_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts a redirect may lead to; by default it stays on the host asked",
+    )
 
     @property
     def fetch_limits(self) -> dict[str, Any]:

@@ -73,6 +73,9 @@ class FederalRegisterOptions(SourceOptions):
     )
 
 
+PAGE_LIMIT = 1000  # the API's largest page (per_page): results read from one page at most
+
+
 def query(options: FederalRegisterOptions, since: date) -> list[tuple[str, str]]:
     params: list[tuple[str, str]] = [("fields[]", f) for f in FIELDS]
     params += [("conditions[agencies][]", a) for a in options.agencies]
@@ -95,11 +98,15 @@ def endpoint(base_url: str) -> str:
     return api_url(base_url, "documents.json")
 
 
-def parse_page(page: Any, url: str) -> tuple[list[Document], list[str], str | None]:
+def parse_page(
+    page: Any, url: str, limit: int = PAGE_LIMIT
+) -> tuple[list[Document], list[str], str | None]:
     """Documents, per-result problems, and the next page's query string.
 
     An empty answer has `count: 0` and no `results`; anything else without a
-    `results` list (an `{"errors": ...}` body, a bare list) is not a page.
+    `results` list (an `{"errors": ...}` body, a bare list) is not a page. At most
+    `limit` results are read from one page, with a note when it holds more: a page of
+    a million tiny results is not a million documents.
     """
     url = redact_url(url)
     if not isinstance(page, dict):
@@ -110,7 +117,11 @@ def parse_page(page: Any, url: str) -> tuple[list[Document], list[str], str | No
     if not isinstance(page.get("results", []), list) or not ({"results", "count"} & set(page)):
         raise FetchError(f"{url}: not a documents.json page (no 'results' list)")
     documents, notes = [], []
-    for i, raw in enumerate(page.get("results") or []):
+    results = page.get("results") or []
+    if len(results) > limit:
+        notes.append(f"{url}: the page holds {len(results)} results, more than the API's"
+                     f" largest page of {limit}: the first {limit} read")  # fmt: skip
+    for i, raw in enumerate(results[:limit]):
         try:
             documents.append(Document.model_validate(raw))
         except ValidationError as exc:

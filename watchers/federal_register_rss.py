@@ -37,6 +37,7 @@ from monitor.redact import redact_url
 from monitor.text import html_to_text
 from watchers import PollResult, Watcher, register
 from watchers.federal_register import (
+    PAGE_LIMIT,
     FederalRegisterOptions,
     advance_cursor,
     query,
@@ -127,15 +128,16 @@ class Parsed:
     cut_short: bool = False  # the body ends before </rss>: later items are missing
 
 
-def parse_feed(body: bytes, url: str) -> Parsed:
+def parse_feed(body: bytes, url: str, limit: int = PAGE_LIMIT) -> Parsed:
     """The documents of a feed body, with a note for each problem.
 
     Not a feed (an empty body, an HTML page, a feed broken before its first
     item) is a FetchError. A malformed feed with items keeps them, with a note;
-    when the body is cut short, its last item may be cut too and is dropped.
+    when the body is cut short, its last item may be cut too and is dropped. At most
+    `limit` items are read (the largest `per_page`), with a note when it holds more.
     """
     shown = redact_url(url)
-    feed = read_feed(body, url, "an RSS feed")
+    feed = read_feed(body, url, "an RSS feed", limit)
     entries = feed.entries
     parsed = Parsed(documents=[], notes=feed.notes, items=feed.count, cut_short=feed.cut_short)
     for i, entry in enumerate(entries):

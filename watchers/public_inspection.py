@@ -160,6 +160,9 @@ class InspectionEntry(BaseModel):
         )
 
 
+MAX_RESULTS = 5000  # entries read from one answer of the desk
+
+
 def endpoint(base_url: str) -> str:
     return api_url(base_url, "public-inspection-documents/current.json")
 
@@ -180,7 +183,13 @@ def parse_page(page: Any, url: str) -> tuple[list[InspectionEntry], list[str]]:
         raise FetchError(f"{url}: not a public-inspection page (no 'results' list)")
     entries: dict[str, InspectionEntry] = {}
     notes = []
-    for i, raw in enumerate(page.get("results") or []):
+    results = page.get("results") or []
+    if len(results) > MAX_RESULTS:  # the desk holds a few hundred; a million is an attack
+        notes.append(
+            f"{url}: the page holds {len(results)} results, more than the {MAX_RESULTS}"
+            f" read from one page: the first {MAX_RESULTS} read"
+        )
+    for i, raw in enumerate(results[:MAX_RESULTS]):
         try:
             entry = InspectionEntry.model_validate(raw)
         except ValidationError as exc:
