@@ -192,6 +192,7 @@ def record_event(
     )  # fmt: skip
     if event is None:
         return None
+    store.add_subjects(session, event.id, routing.subjects_of(data["matches"], payload))
     return Found(event.id, kind, source, doc, score, route(session, config, event))
 
 
