@@ -35,6 +35,9 @@ def config_secrets(config: Config) -> list[str]:
         found.append(config.regulations_gov.api_key)
     if config.store_url:
         found.append(urlsplit(config.store_url.get_secret_value()).password or "")
+    found += [t.token.get_secret_value() for t in config.web.tokens]
+    if config.web.secret_key:
+        found.append(config.web.secret_key.get_secret_value())
     return [s for s in found if s]
 
 
