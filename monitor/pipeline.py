@@ -715,6 +715,7 @@ def message(
             event.reasons,
             event.matches,
             event.payload,
+            review_url=config.web.event_url(event.id),
         )
         for _, event, doc_row in store.carried(session, alert.id)
     ]

@@ -75,7 +75,8 @@ def sample_document(**changes: Any) -> Document:
 
 
 def _event(kind: str, doc: Document | None, payload: dict) -> dict[str, Any]:
-    return alert_context(kind, doc, 85, "critical", REASONS, {"customers": ["example"]}, payload)
+    return alert_context(kind, doc, 85, "critical", REASONS, {"customers": ["example"]}, payload,
+                         review_url="https://regmonitor.example.com/events/1")  # fmt: skip
 
 
 def sample_contexts() -> dict[str, dict[str, Any]]:
