@@ -1100,3 +1100,53 @@ def _event_exists(session: Any, event_id: int) -> bool:
     from monitor.store import EventRow
 
     return session.get(EventRow, event_id) is not None
+
+
+# --- the web application -----------------------------------------------------------------
+
+web_app = typer.Typer(
+    help="The web application: events, documents, deadlines and reviews (monitor web), and"
+    " password hashes for its users (monitor web hash-password).",
+    add_completion=False,
+)
+app.add_typer(web_app, name="web")
+
+
+@web_app.callback(invoke_without_command=True)
+def web_cmd(
+    ctx: typer.Context,
+    config_path: ConfigOpt = None,
+    host: Annotated[
+        str | None, typer.Option(help="address to listen on (default web.host: 127.0.0.1)")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="port (default web.port: 8080)")
+    ] = None,
+) -> None:
+    """Serve the web application on the store (a login on every page)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from monitor.web.server import serve
+    from monitor.yamlfile import ConfigError
+
+    config = _config(config_path)
+    say = lambda line: err.print(line, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
+    try:
+        serve(config, host or config.web.host, port or config.web.port, say)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
+@web_app.command("hash-password")
+def hash_password_cmd() -> None:
+    """Read a password (twice, hidden; or one line on stdin) and print its argon2 hash for
+    web.users[].password_hash."""
+    from monitor.web.auth import hash_password
+
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 12:
+        raise fail("use a password of at least 12 characters")
+    sys.stdout.write(hash_password(password) + "\n")

@@ -909,3 +909,33 @@ def append_review(
     current.updated_at, current.updated_by = entry.at, author
     session.flush()
     return entry
+
+
+# --- reading only ------------------------------------------------------------------------
+
+
+def _read_only_sqlite(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    dbapi_connection.execute("PRAGMA query_only=ON")
+
+
+def open_reader(url: str) -> Store:
+    """A store that reads only (the web's pages), on a schema `open_store` migrated.
+
+    Its transactions never write: SQLite's connections are `query_only` and begin
+    deferred (a page never takes the write lock a poll or a review needs; WAL readers see
+    the last commit), PostgreSQL's sessions are READ ONLY.
+    """
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _read_only_sqlite)
+        event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _read_only_postgresql)
+    return Store(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+
+def _read_only_postgresql(dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    dbapi_connection.commit()

@@ -315,3 +315,23 @@ def test_upgrading_a_store_of_0006_indexes_the_events_it_holds(filled):
         after = sorted(s.execute(select(store.EventSubjectRow.subject,
                                         store.EventSubjectRow.event_id)).all())  # fmt: skip
     assert after == before and len(before) > 10
+
+
+def _reader_cannot_write(url: str) -> None:
+    store.open_store(url)  # migrated by the writer
+    reader = store.open_reader(url)
+    with reader.session() as s:
+        assert s.scalars(select(store.EventRow)).all() is not None  # it reads
+    with reader.session() as s, pytest.raises(DBAPIError, match=r"(?i)read.?only"):
+        store.add_event(s, dedup_key="new:fr:RO", kind="new_document")
+        s.flush()
+    with store.open_store(url).session() as s:
+        assert not store.event_exists(s, "new:fr:RO")
+
+
+def test_the_webs_reader_cannot_write_sqlite(tmp_path):
+    _reader_cannot_write(f"sqlite:///{tmp_path / 'ro.db'}")
+
+
+def test_the_webs_reader_cannot_write_postgresql(postgres_database):
+    _reader_cannot_write(postgres_database)

@@ -7,6 +7,8 @@ no secret lives in monitor.yaml.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$"
@@ -66,9 +68,12 @@ class WebConfig(BaseModel):
     def _http(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not value.startswith(("http://", "https://")) or "@" in value:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
             raise ValueError("expected an http:// or https:// address without credentials")
-        return value.rstrip("/") + "/"
+        if parts.path.strip("/") or parts.query or parts.fragment:
+            raise ValueError("monitor web is served at the root of its host: give no path")
+        return f"{parts.scheme}://{parts.netloc}/"
 
     @field_validator("secret_key")
     @classmethod
