@@ -235,8 +235,12 @@ class ReviewRow(Base):
     updated_by: Mapped[str] = mapped_column(String(100))
 
 
-# the event list sorts by score and shows a document's events together
+# the web's event list filters and sorts from these alone (its rows hold JSON: reading
+# them for a filter is what a large store cannot afford); a document page finds its events
 Index("ix_events_score_id", EventRow.score, EventRow.id)
+Index("ix_events_relevant_score_id", EventRow.relevant, EventRow.score, EventRow.id)
+Index("ix_events_severity_score_id", EventRow.severity, EventRow.score, EventRow.id)
+Index("ix_events_kind_score_id", EventRow.kind, EventRow.score, EventRow.id)
 Index("ix_events_document_id", EventRow.document_id)
 
 

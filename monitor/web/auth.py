@@ -26,6 +26,7 @@ from monitor.web.settings import WebConfig, WebUser
 _HASHER = PasswordHasher()
 MAX_FAILURES = 10  # wrong passwords for one user name ...
 FAILURE_WINDOW = 15 * 60  # ... within this many seconds lock it out for the rest of them
+MAX_NAMES = 10_000  # names remembered at most (a flood of made-up names cannot fill memory)
 
 
 def hash_password(password: str) -> str:
@@ -113,6 +114,8 @@ class LoginLimiter:
     def failed(self, name: str) -> None:
         with self.lock:
             self._recent(name, time.monotonic()).append(time.monotonic())
+            while len(self.failures) > MAX_NAMES:  # forget the name first seen longest ago
+                del self.failures[next(iter(self.failures))]
 
     def succeeded(self, name: str) -> None:
         with self.lock:

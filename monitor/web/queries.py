@@ -149,28 +149,38 @@ def _filtered(query: Any, f: Filters) -> Any:
 
 
 def list_events(session: Session, f: Filters, per_page: int = PER_PAGE) -> tuple[list, int]:
-    """One page of events (most severe or newest first) and how many match."""
+    """One page of events (most severe or newest first) and how many match.
+
+    The page's IDs come first, from the events' indexes alone (a page deep in the list
+    skips index entries, not rows of JSON); then its rows, with their documents."""
+    ids_query = select(EventRow.id)
+    count = select(func.count()).select_from(EventRow)
+    if f.status:
+        ids_query = ids_query.outerjoin(ReviewRow, ReviewRow.event_id == EventRow.id)
+        count = count.outerjoin(ReviewRow, ReviewRow.event_id == EventRow.id)
+    # newest: the last recorded first (IDs grow with each event), which every index on
+    # events keeps in order within its key, so a filter and a deep page stay in an index
+    if f.sort == "severity":
+        order = (EventRow.score.desc(), EventRow.id.desc())
+    else:
+        order = (EventRow.id.desc(),)
+    ids_query = _filtered(ids_query, f).order_by(*order)
+    ids = list(session.scalars(ids_query.limit(per_page).offset((f.page - 1) * per_page)))
     columns = (
         EventRow.id, EventRow.kind, EventRow.score, EventRow.severity, EventRow.relevant,
         EventRow.created_at, EventRow.reasons, EventRow.payload["impacts"],
         DocumentRow.document_number, DocumentRow.title, DocumentRow.publication_date,
         ReviewRow.status, ReviewRow.assignee,
     )  # fmt: skip
-    query = (
+    rows = session.execute(
         select(*columns)
         .outerjoin(DocumentRow, DocumentRow.id == EventRow.document_id)
         .outerjoin(ReviewRow, ReviewRow.event_id == EventRow.id)
+        .where(EventRow.id.in_(ids))
     )
-    query = _filtered(query, f)
-    order = (EventRow.score.desc(), EventRow.id.desc()) if f.sort == "severity" else ()
-    query = query.order_by(*order, EventRow.id.desc())
-    rows = session.execute(query.limit(per_page).offset((f.page - 1) * per_page))
-    lines = [_line(*r) for r in rows]
-    count = select(func.count()).select_from(EventRow)
-    if f.status:
-        count = count.outerjoin(ReviewRow, ReviewRow.event_id == EventRow.id)
+    found = {r[0]: _line(*r) for r in rows}
     total = session.scalar(_filtered(count, f)) or 0
-    return lines, total
+    return [found[i] for i in ids], total
 
 
 # --- an event and its document ---------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Reviews: every decision on an event appended to `review_entries` (the database refuses
 to rewrite or delete one), each event's current state in `reviews`; `event_subjects`
 indexes the customers and chips each event touches (filled here for the events stored
-already); events get indexes for the web's list (by score) and document page.
+already); events get indexes for the web's list (its filters and orders) and document
+page.
 
 Revision ID: 0007
 Revises: 0006
@@ -60,6 +61,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_reviews_status"), "reviews", ["status"], unique=False)
     op.create_index("ix_events_score_id", "events", ["score", "id"], unique=False)
+    for column in ("relevant", "severity", "kind"):
+        op.create_index(f"ix_events_{column}_score_id", "events", [column, "score", "id"])
     op.create_index("ix_events_document_id", "events", ["document_id"], unique=False)
     _append_only()
     _index_subjects()
@@ -126,6 +129,8 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER review_entries_no_update")
         op.execute("DROP TRIGGER review_entries_no_delete")
     op.drop_index("ix_events_document_id", table_name="events")
+    for column in ("relevant", "severity", "kind"):
+        op.drop_index(f"ix_events_{column}_score_id", table_name="events")
     op.drop_index("ix_events_score_id", table_name="events")
     op.drop_index(op.f("ix_reviews_status"), table_name="reviews")
     op.drop_table("reviews")
