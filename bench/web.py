@@ -184,7 +184,7 @@ def list_urls(config_path: Path, events: int, rng: random.Random) -> list[str]:
         f"/events?show=all&sort=newest&page={rng.randint(1, pages)}",
         f"/events?show=all&customer={rng.choice(customers)}",
         f"/events?show=all&chip={rng.choice(chips)}",
-        "/events?status=open&sort=newest",
+        "/events?status=open&show=all&sort=newest",
         f"/events?show=all&severity={rng.choice(('info', 'low', 'medium', 'high'))}",
         f"/events?show=all&kind=new_document&sort=newest&page={rng.randint(1, pages)}",
     ]
@@ -226,7 +226,7 @@ def run_store(config: Path, events: int, requests: int, seed: int) -> dict[str, 
             ("  all, a random page", lambda: list_urls(config, events, rng)[2]),
             ("  a random customer", lambda: list_urls(config, events, rng)[3]),
             ("  a random chip", lambda: list_urls(config, events, rng)[4]),
-            ("  awaiting a decision", lambda: "/events?status=open&sort=newest"),
+            ("  awaiting a decision", lambda: "/events?status=open&show=all&sort=newest"),
             ("  all, a random severity", lambda: list_urls(config, events, rng)[6]),
             ("  a kind, newest, a random page", lambda: list_urls(config, events, rng)[7]),
         ):

@@ -1129,8 +1129,10 @@ def web_cmd(
     from monitor.web.server import serve
     from monitor.yamlfile import ConfigError
 
+    def say(line: str) -> None:
+        err.print(line, highlight=False, markup=False, soft_wrap=True)
+
     config = _config(config_path)
-    say = lambda line: err.print(line, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
     try:
         serve(config, host or config.web.host, port or config.web.port, say)
     except ConfigError as exc:

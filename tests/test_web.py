@@ -10,6 +10,7 @@ import io
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -361,3 +362,47 @@ def test_hash_password_prints_an_argon2_hash_the_config_accepts(tmp_path, write_
     assert hashed.startswith("$argon2id$") and "a long enough password" not in hashed
     path = write_config(f'web:\n  users:\n    - {{name: carol, password_hash: "{hashed}"}}\n')
     assert load_config(path).web.users[0].name == "carol"
+
+
+def test_a_sources_health_event_has_its_page(site, alice):
+    _, path, _ = site
+    db = store.open_store(load_config(path).database_url)
+    with db.session() as s:
+        event = store.add_event(
+            s, dedup_key="source_failing:keyed:test", kind="source_failing", document_id=None,
+            score=100, severity="high", relevant=True, reasons=[], matches={},
+            payload={"source": "keyed", "kind": "federal_register", "failures": 3,
+                     "error": f"https://api.example.com/v1/?api_key={SOURCE_KEY}: HTTP 503",
+                     "failing_since": None, "last_success": None},
+        )  # fmt: skip
+        s.commit()
+        event_id = event.id
+    page = alice.get(f"/events/{event_id}")
+    assert page.status_code == 200 and "Source <strong>keyed</strong>" in page.text
+    assert "3 failed polls in a row" in page.text and SOURCE_KEY not in page.text
+    listed = alice.get("/sources").text
+    assert f'href="/events/{event_id}"' in listed
+
+
+def test_awaiting_a_decision_is_what_monitor_review_open_lists(site, alice):
+    from monitor import review
+
+    _, path, _ = site
+    with store.open_store(load_config(path).database_url).session() as s:
+        lines, total = review.open_reviews(s)
+    page = alice.get("/events", params={"status": "open", "show": "all"})
+    shown = {int(x) for x in re.findall(r'data-event="(\d+)"', page.text)}
+    assert shown == {line.event_id for line in lines} and total == len(shown)
+
+
+def test_a_login_lasts_session_hours_however_often_it_is_used(site):
+    from monitor.web.auth import fingerprint, session_user
+
+    _, path, _ = site
+    settings = load_config(path).web
+    alice = settings.users[0]
+    fresh = {"user": "alice", "fp": fingerprint(alice), "at": time.time() - 60}
+    old = {**fresh, "at": time.time() - settings.session_hours * 3600 - 60}
+    other = {**fresh, "fp": "0" * 16}  # a session from before the password changed
+    assert session_user(settings, fresh) == "alice"
+    assert session_user(settings, old) is None and session_user(settings, other) is None

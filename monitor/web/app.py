@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import date
 from pathlib import Path
@@ -35,7 +36,6 @@ from monitor import review
 from monitor.config import Config
 from monitor.ics import LABELS, to_ics
 from monitor.logs import config_secrets
-from monitor.redact import scrub
 from monitor.severity import SEVERITIES
 from monitor.store import Store
 from monitor.web import auth, queries
@@ -141,7 +141,7 @@ class Pages:
             SEVERITIES=SEVERITIES, STATUSES=review.STATUSES, LABELS=LABELS, urlencode=urlencode
         )
         secrets_of_config = config_secrets(config)
-        self.env.filters["scrub"] = lambda value: scrub(str(value), secrets_of_config)
+        self.env.filters["masked"] = lambda value: queries.masked(str(value), secrets_of_config)
 
     def render(
         self, request: Request, template: str, status: int = 200, **context: Any
@@ -194,7 +194,8 @@ class Pages:
         self.limiter.succeeded(name)
         session = request.scope["session"]
         session.clear()  # a new session: no fixation of one made before the login
-        session.update(user=user.name, fp=auth.fingerprint(user), csrf=secrets.token_urlsafe(32))
+        session.update(user=user.name, fp=auth.fingerprint(user), at=int(time.time()),
+                       csrf=secrets.token_urlsafe(32))  # fmt: skip
         return RedirectResponse(target, status_code=303)
 
     async def logout(self, request: Request) -> Response:

@@ -56,10 +56,14 @@ def fingerprint(user: WebUser) -> str:
 
 
 def session_user(settings: WebConfig, session: dict) -> str | None:
-    """The user a session belongs to, if it is still theirs."""
+    """The user a session belongs to, if it is still theirs and its login is younger than
+    `session_hours` (the cookie is renewed on every answer; the login is not)."""
     name = session.get("user")
     user = next((u for u in settings.users if u.name == name), None)
     if user is None or not hmac.compare_digest(str(session.get("fp", "")), fingerprint(user)):
+        return None
+    at = session.get("at")
+    if not isinstance(at, int | float) or time.time() - at > settings.session_hours * 3600:
         return None
     return user.name
 

@@ -7,6 +7,7 @@ store of 100,000 events is as quick as one of a hundred (see bench/web.py).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -38,6 +39,13 @@ from monitor.store import (
 
 PER_PAGE = 50
 HEALTH_KINDS = ("source_failing", "source_recovered")
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s<>\"']+", re.IGNORECASE)
+
+
+def masked(text: str, secrets: list[str]) -> str:
+    """Free text (an error) as a page may show it: every URL in it with its credentials
+    and secret parameters masked, every configured secret removed."""
+    return scrub(_URL.sub(lambda m: redact_url(m.group(0)), text), secrets)
 
 
 class BadRequest(ValueError):
@@ -139,8 +147,8 @@ def _filtered(query: Any, f: Filters) -> Any:
         if subject:
             touching = select(EventSubjectRow.event_id).where(EventSubjectRow.subject == subject)
             query = query.where(EventRow.id.in_(touching))
-    if f.status == "open":
-        query = query.where(or_(ReviewRow.status.is_(None), ReviewRow.status.in_(review.AWAITING)))
+    if f.status == "open":  # as `monitor review --open` lists them
+        query = query.where(review.awaiting_decision())
     elif f.status == "new":
         query = query.where(or_(ReviewRow.status.is_(None), ReviewRow.status == "new"))
     elif f.status:
@@ -253,7 +261,7 @@ def event_page(session: Session, config: Config, event_id: int) -> EventPage | N
     outbox = select(AlertRow).where(AlertRow.event_id.in_(list(kinds))).order_by(AlertRow.id)
     alerts = []
     for a in session.scalars(outbox):
-        error = scrub(a.last_error, secrets) if a.last_error else None
+        error = masked(a.last_error, secrets) if a.last_error else None
         alerts.append(Sent(a.event_id, kinds[a.event_id], a.channel, a.route, a.status,
                            a.attempts, a.sent_at, a.created_at, error, a.carrier_id))  # fmt: skip
     screened = ((event.payload or {}).get("entities") or {}).get("screened") or []
@@ -340,11 +348,11 @@ def sources(session: Session, config: Config) -> tuple[list[SourceLine], list[Ev
         error = row.last_error if row is not None and row.consecutive_failures else None
         lines.append(SourceLine(
             name=source.name, kind=source.kind, enabled=source.enabled,
-            where=scrub(redact_url(source.base_url), secrets),
+            where=masked(source.base_url, secrets),
             last_success=row.last_success_at if row else None,
             last_run=row.last_run_at if row else None,
             failures=row.consecutive_failures if row else 0,
-            last_error=scrub(error, secrets) if error else None,
+            last_error=masked(error, secrets) if error else None,
             failing_since=row.failing_since if row else None,
             newest=(row.cursor or {}).get("last_publication_date") if row else None,
         ))  # fmt: skip
