@@ -4,9 +4,11 @@ Closed by default: `Guard` lets a request through to a page only with a session 
 configured user (a signed cookie, `SessionMiddleware`) or an API token; without one a
 browser is sent to the login page and anything else gets 401. Every form carries the
 session's CSRF token and a POST without it changes nothing (403). The review author is
-the logged-in user (or the token's name). Pages show no secret: no channel URL, source
-URLs masked, errors scrubbed of configured secrets. `/healthz` answers without a login,
-for a load balancer.
+the logged-in user (or the token's name). Pages show no secret: no channel URL; source
+URLs, and every URL in an error, with credentials and secret parameters masked; every
+configured secret removed. Pages read through a read-only store (`monitor.store.
+open_reader`); recording a decision is the one write. `/healthz` answers without a
+login, for a load balancer.
 """
 
 from __future__ import annotations
@@ -187,7 +189,8 @@ class Pages:
         user = await run_in_threadpool(auth.check_password, self.config.web, name, password)
         if user is None:
             self.limiter.failed(name)
-            known = any(u.name == name for u in self.config.web.users)  # never log a typo'd
+            # a name that is no user may be a password typed into the wrong field: not logged
+            known = any(u.name == name for u in self.config.web.users)
             log.warning("failed login for %s", f"user {name}" if known else "an unknown name")
             error = "Wrong user name or password."
             return self.render(request, "login.html", 401, next=target, name=name, error=error)
