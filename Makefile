@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo demo-reset test lint format clean
+.PHONY: demo demo-web demo-reset test lint format clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "regmonitor needs Python 3.11 or newer: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## run `monitor check` on the bundled recorded Federal Register data
 	$(BIN)/monitor check --config examples/demo/monitor.yaml
 	@echo "Alerts written to .demo/outbox.jsonl; run 'make demo' again to see that nothing is new."
+
+demo-web: $(STAMP)  ## serve the demo's store in `monitor web` on 127.0.0.1:8080 (after `make demo`)
+	bash scripts/demo_web.sh
 
 demo-reset:  ## forget the demo's state so the next `make demo` starts fresh
 	rm -rf .demo

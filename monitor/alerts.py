@@ -215,10 +215,12 @@ def alert_context(
     reasons: list[dict],
     matches: dict,
     payload: dict | None = None,
+    review_url: str | None = None,
 ) -> dict[str, Any]:
     """What every template sees: `event` (kind, score, severity, reasons, matches,
-    payload: the kind's own facts, e.g. a deadline's date or Entity List entries)
-    and `doc` (None for a source's health, whose facts are in the payload)."""
+    payload: the kind's own facts, e.g. a deadline's date or Entity List entries;
+    review_url: its page in `monitor web`, when `web.base_url` is set) and `doc` (None
+    for a source's health, whose facts are in the payload)."""
     event = {
         "kind": kind,
         "score": score,
@@ -226,6 +228,7 @@ def alert_context(
         "reasons": reasons,
         "matches": matches,
         "payload": payload or {},
+        "review_url": review_url,
     }
     return {"event": event, "doc": doc}
 

@@ -963,3 +963,236 @@ def score(
         table.add_row(cell(s.document_number), cell(s.score), cell(s.severity),
                       cell("yes" * s.relevant), cell(reasons, lines=True))  # fmt: skip
     out.print(table)
+
+
+# --- reviews ---------------------------------------------------------------------------
+
+
+def _author(name: str | None) -> str:
+    import getpass
+
+    return name or getpass.getuser()
+
+
+def _period_bound(value: str | None, option: str) -> datetime | None:
+    from monitor.digest import period_start
+
+    if value is None:
+        return None
+    try:
+        return period_start(value)
+    except ValueError as exc:
+        raise fail(f"{option}: {exc}") from None
+
+
+@app.command("review")
+def review_cmd(
+    event_id: Annotated[
+        int | None, typer.Argument(help="the event's ID (monitor review --open lists them)")
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="new, 'in review', 'no impact', 'action required' or done"),
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="why: what was decided and on what")] = None,
+    assign: Annotated[
+        str | None, typer.Option("--assign", help="who works on it ('' unassigns)")
+    ] = None,
+    action: Annotated[
+        list[str] | None, typer.Option("--action", help="an action item (repeatable)")
+    ] = None,
+    author: Annotated[
+        str | None, typer.Option(help="recorded as the author (default: your login name)")
+    ] = None,
+    open_only: Annotated[
+        bool, typer.Option("--open", help="list the events awaiting a decision, oldest first")
+    ] = False,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export", help="write the audit trail (every review entry) as CSV; - for stdout"
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="--export: entries from this date (YYYY-MM-DD or 30d)")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="--export: entries before this date (YYYY-MM-DD)")
+    ] = None,
+    config_path: ConfigOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Record a decision on an event, show its review history, list what awaits a
+    decision (--open) or export the audit trail (--export FILE.csv)."""
+    from monitor import review
+    from monitor.store import open_store
+
+    changes = status is not None or note is not None or assign is not None or bool(action)
+    modes = [event_id is not None, open_only, export is not None]
+    if sum(modes) != 1:
+        raise fail("give an event ID, --open or --export FILE.csv (one of them)")
+    if (since or until) and export is None:
+        raise fail("--since and --until go with --export")
+    config = _config(config_path)
+    db = open_store(config.database_url)
+    link = config.web.event_url
+    if open_only:
+        with db.session() as session:
+            lines, total = review.open_reviews(session, link=link)
+        _print_review_lines(lines, total, fmt)
+    elif export is not None:
+        start, end = _period_bound(since, "--since"), _period_bound(until, "--until")
+        with db.session() as session:
+            rows = review.export_rows(session, start, end)
+        if str(export) == "-":
+            review.write_csv(rows, sys.stdout)
+        else:
+            with export.open("w", encoding="utf-8", newline="") as handle:
+                review.write_csv(rows, handle)
+            err.print(f"wrote {len(rows)} review entries to {export}", highlight=False,
+                      markup=False, soft_wrap=True)  # fmt: skip
+    elif changes:
+        assert event_id is not None
+        with db.session() as session:
+            try:
+                entry = review.record(session, event_id, _author(author), status=status,
+                                      note=note, assignee=assign, actions=action or [])  # fmt: skip
+            except (review.ReviewError, review.ReviewConflict) as exc:
+                raise fail(str(exc)) from None
+            session.commit()
+            out.print(
+                f"event {event_id}: {entry.previous_status} -> {entry.status}"
+                + (f", assigned to {entry.assignee}" if entry.assignee else "")
+                + f" (entry {entry.id} by {entry.author})",
+                highlight=False, markup=False,
+            )  # fmt: skip
+    else:
+        assert event_id is not None
+        _print_history(db, event_id, fmt)
+
+
+def _print_review_lines(lines: list, total: int, fmt: Format) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps([line.to_json() for line in lines], indent=2) + "\n")
+        return
+    if not lines:
+        out.print("Nothing awaits a decision.")
+        return
+    table = Table(title=f"Awaiting a decision ({total}), oldest first", title_justify="left")
+    for col in ("Event", "Recorded", "Severity", "Number", "Title", "Status", "Assignee"):
+        table.add_column(col, no_wrap=col in ("Event", "Recorded", "Number"))
+    for line in lines:
+        style = SEVERITY_STYLE.get(line.severity, "")
+        table.add_row(
+            str(line.event_id), line.recorded_at.date().isoformat(),
+            f"[{style}]{line.score} {line.severity}[/]", escape(line.document_number or ""),
+            escape(line.title), line.status, escape(line.assignee or ""),
+        )  # fmt: skip
+    out.print(table)
+
+
+def _print_history(db: Any, event_id: int, fmt: Format) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from monitor import review
+
+    with db.session() as session:
+        entries = review.history(session, event_id)
+        state = review.current(session, event_id)
+        exists = bool(entries) or _event_exists(session, event_id)
+    if not exists:
+        raise fail(f"no event with ID {event_id}")
+    data = {
+        "event_id": event_id,
+        "status": state.status if state else "new",
+        "assignee": state.assignee if state else None,
+        "actions": list(state.actions) if state else [],
+        "history": [
+            {"entry_id": e.id, "at": _when(e.at), "author": e.author,
+             "previous_status": e.previous_status, "status": e.status, "assignee": e.assignee,
+             "note": e.note, "actions": list(e.actions or [])}
+            for e in entries
+        ],
+    }  # fmt: skip
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return
+    who = f", assigned to {data['assignee']}" if data["assignee"] else ""
+    out.print(f"event {event_id}: {data['status']}{who}", highlight=False, markup=False)
+    for item in data["actions"]:
+        out.print(f"  action: {item}", highlight=False, markup=False)
+    if not entries:
+        out.print("No review recorded yet.")
+        return
+    table = Table(title="Review history, oldest first", title_justify="left")
+    for col in ("Entry", "When", "Author", "Status", "Assignee", "Note", "Actions"):
+        table.add_column(col)
+    for e in data["history"]:
+        table.add_row(
+            str(e["entry_id"]), e["at"], escape(e["author"]),
+            f"{e['previous_status']} -> {e['status']}", escape(e["assignee"] or ""),
+            escape(e["note"] or ""), escape("; ".join(e["actions"])),
+        )  # fmt: skip
+    out.print(table)
+
+
+def _event_exists(session: Any, event_id: int) -> bool:
+    from monitor.store import EventRow
+
+    return session.get(EventRow, event_id) is not None
+
+
+# --- the web application -----------------------------------------------------------------
+
+web_app = typer.Typer(
+    help="The web application: events, documents, deadlines and reviews (monitor web), and"
+    " password hashes for its users (monitor web hash-password).",
+    add_completion=False,
+)
+app.add_typer(web_app, name="web")
+
+
+@web_app.callback(invoke_without_command=True)
+def web_cmd(
+    ctx: typer.Context,
+    config_path: ConfigOpt = None,
+    host: Annotated[
+        str | None, typer.Option(help="address to listen on (default web.host: 127.0.0.1)")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="port (default web.port: 8080)")
+    ] = None,
+) -> None:
+    """Serve the web application on the store (a login on every page)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from monitor.web.server import serve
+    from monitor.yamlfile import ConfigError
+
+    def say(line: str) -> None:
+        err.print(line, highlight=False, markup=False, soft_wrap=True)
+
+    config = _config(config_path)
+    try:
+        serve(config, host or config.web.host, port or config.web.port, say)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
+@web_app.command("hash-password")
+def hash_password_cmd() -> None:
+    """Read a password (twice, hidden; or one line on stdin) and print its argon2 hash for
+    web.users[].password_hash."""
+    from monitor.web.auth import hash_password
+
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 12:
+        raise fail("use a password of at least 12 characters")
+    sys.stdout.write(hash_password(password) + "\n")

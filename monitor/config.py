@@ -36,6 +36,7 @@ from monitor.portfolio import (
 from monitor.regulations_gov import RegulationsGovConfig
 from monitor.routing import AlertKind
 from monitor.severity import Severity, rank
+from monitor.web.settings import WebConfig
 from monitor.yamlfile import ConfigError, YamlDoc, expand_env, load_yaml
 from watchers import WATCHERS, SourceOptions, load_builtin
 
@@ -239,6 +240,7 @@ class Config(BaseModel):
     health: HealthPolicy = Field(default_factory=HealthPolicy)
     regulations_gov: RegulationsGovConfig = Field(default_factory=RegulationsGovConfig)
     celery: CeleryConfig = Field(default_factory=CeleryConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @property
     def database_url(self) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from monitor.alerts import Rendered, diffstat, render
 from monitor.config import Config, DigestConfig
 from monitor.deadlines import FR_ZONE, fr_today, not_live
 from monitor.document import Document
+from monitor.review import ReviewLine, decided_between, open_reviews
 from monitor.scoring import score_of
 from monitor.store import (
     AlertRow,
@@ -168,6 +169,10 @@ class Digest:
     health_events: list[HealthNote]
     sources_total: int
     counts: Counts
+    # reviews: events still awaiting a decision (the oldest first), those decided in the period
+    reviews_open: list[ReviewLine] = field(default_factory=list)
+    reviews_open_total: int = 0
+    reviews_decided: list[ReviewLine] = field(default_factory=list)
 
     @property
     def period(self) -> str:
@@ -185,6 +190,8 @@ class Digest:
         data["since"] = self.since.isoformat(timespec="seconds")
         data["until"] = self.until.isoformat(timespec="seconds")
         data["period"] = self.period
+        data["reviews_open"] = [line.to_json() for line in self.reviews_open]
+        data["reviews_decided"] = [line.to_json() for line in self.reviews_decided]
         return data
 
 
@@ -356,6 +363,8 @@ def build_digest(
     ]
     failing.sort(key=lambda s: (-s.failures, s.name))
     health = [_health(event) for event, _ in events_between(session, since, until, HEALTH_EVENTS)]
+    link = config.web.event_url
+    awaiting, awaiting_total = open_reviews(session, limit=top, link=link)
     return Digest(
         since=since,
         until=until,
@@ -374,6 +383,9 @@ def build_digest(
         health_events=health,
         sources_total=len([s for s in config.sources if s.enabled]),
         counts=period_counts(session, since, until),
+        reviews_open=awaiting,
+        reviews_open_total=awaiting_total,
+        reviews_decided=decided_between(session, since, until, link=link),
     )
 
 

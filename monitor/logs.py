@@ -80,6 +80,9 @@ def config_secrets(config: Config) -> list[str]:
         urls.append(source.base_url)
         urls += [feed.url for feed in getattr(source, "feeds", [])]
     found += [s for url in urls for s in _url_secrets(url)]
+    found += [t.token.get_secret_value() for t in config.web.tokens]
+    if config.web.secret_key:
+        found.append(config.web.secret_key.get_secret_value())
     return [s for s in found if s]
 
 

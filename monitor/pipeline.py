@@ -203,6 +203,7 @@ def record_event(
     )  # fmt: skip
     if event is None:
         return None
+    store.add_subjects(session, event.id, routing.subjects_of(data["matches"], payload))
     return Found(event.id, kind, source, doc, score, route(session, config, event))
 
 
@@ -812,6 +813,7 @@ def message(
             event.reasons,
             event.matches,
             event.payload,
+            review_url=config.web.event_url(event.id),
         )
         for _, event, doc_row in store.carried(session, alert.id)
     ]

@@ -72,6 +72,16 @@ def customers_of(matches: dict, payload: dict) -> set[str]:
     return set(matches.get("customers") or []) | {s["customer_id"] for s in screened}
 
 
+def subjects_of(matches: dict, payload: dict) -> set[str]:
+    """The customers and chips an event touches, as `customer:<id>` and `chip:<id>`: those
+    it names (`customers_of`) and those its impacts reach (a rule's destinations can
+    reach a customer it does not name)."""
+    impacts = payload.get("impacts") or []
+    customers = customers_of(matches, payload) | {c for i in impacts for c in i["customers"]}
+    chips = set(matches.get("chips") or []) | {c for i in impacts for c in i["chips"]}
+    return {f"customer:{c}" for c in customers} | {f"chip:{c}" for c in chips}
+
+
 def refs_of(doc: Document | None, payload: dict) -> set[str]:
     """What an event is about, for grouping: its document and the FR documents it cites."""
     if doc is None:

@@ -75,7 +75,8 @@ def sample_document(**changes: Any) -> Document:
 
 
 def _event(kind: str, doc: Document | None, payload: dict) -> dict[str, Any]:
-    return alert_context(kind, doc, 85, "critical", REASONS, {"customers": ["example"]}, payload)
+    return alert_context(kind, doc, 85, "critical", REASONS, {"customers": ["example"]}, payload,
+                         review_url="https://regmonitor.example.com/events/1")  # fmt: skip
 
 
 def sample_contexts() -> dict[str, dict[str, Any]]:
@@ -144,5 +145,19 @@ def sample_digest() -> dict[str, Any]:
         sources_total=2,
         counts=Counts(documents_seen=2, documents_new=1, documents_total=10, events=2,
                       relevant_events=1, alerts={"sent": 1, "pending": 0, "failed": 0}),
+        reviews_open=[_review_line("in review", note=None)], reviews_open_total=2,
+        reviews_decided=[_review_line("action required", note="Hold shipments.")],
     )  # fmt: skip
     return {"digest": made, "eastern": eastern}
+
+
+def _review_line(status: str, note: str | None) -> Any:
+    from monitor.review import ReviewLine
+
+    at = datetime(2025, 1, 10, 15, tzinfo=UTC)
+    return ReviewLine(
+        event_id=1, kind="new_document", document_number="2025-00001", title="Example rule",
+        url="https://regmonitor.example.com/events/1", severity="critical", score=85,
+        recorded_at=at, status=status, assignee="analyst", actions=["Re-classify x100"],
+        updated_at=at, updated_by="analyst", note=note,
+    )  # fmt: skip

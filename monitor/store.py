@@ -2,9 +2,12 @@
 
 Tables: `sources` (poll state and health), `documents` (keyed by FR document
 number wherever seen) with `document_versions` (one row per distinct content),
-`events` (unique dedup key, so every step is safe to repeat) and `alerts` (the
+`events` (unique dedup key, so every step is safe to repeat), `alerts` (the
 outbox: one row per event and channel, written before delivery is tried, plus
-one row per channel and week for the digest).
+one row per channel and week for the digest), `event_subjects` (the customers and
+chips each event touches, to filter on) and the reviews: `review_entries` (every
+decision on an event, appended, never rewritten) with `reviews` (each event's
+current state).
 The schema is created and upgraded by Alembic migrations, never by
 `create_all`, so an upgrade keeps a user's data.
 """
@@ -27,6 +30,7 @@ from sqlalchemy import (
     JSON,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -191,6 +195,60 @@ class AlertRow(Base):
     # attempts that ended without an answer (timed out, or the process died sending):
     # the channel may have the message, so what follows is sent marked as a repeat
     unknown_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+# --- reviews and the event index ----------------------------------------------------
+
+
+class EventSubjectRow(Base):
+    """A customer or chip an event touches (`customer:smic`, `chip:nvidia-a100`): the
+    web's filters read this index instead of every event's JSON."""
+
+    __tablename__ = "event_subjects"
+
+    subject: Mapped[str] = mapped_column(String(120), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True)
+
+
+class ReviewEntryRow(Base):
+    """One change to an event's review: who, when, the status it left, the note and the
+    action items it added. Appended only: the migration makes the database refuse an
+    UPDATE or DELETE of these rows."""
+
+    __tablename__ = "review_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    previous_status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    actions: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class ReviewRow(Base):
+    """An event's review as its entries left it (no row: `new`), for lists and filters."""
+
+    __tablename__ = "reviews"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    actions: Mapped[list] = mapped_column(JSON, default=list)
+    last_entry_id: Mapped[int] = mapped_column(ForeignKey("review_entries.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+# the web's event list filters and sorts from these alone (its rows hold JSON: reading
+# them for a filter is what a large store cannot afford); a document page finds its events
+Index("ix_events_score_id", EventRow.score, EventRow.id)
+Index("ix_events_relevant_score_id", EventRow.relevant, EventRow.score, EventRow.id)
+Index("ix_events_severity_score_id", EventRow.severity, EventRow.score, EventRow.id)
+Index("ix_events_kind_score_id", EventRow.kind, EventRow.score, EventRow.id)
+Index("ix_events_document_id", EventRow.document_id)
 
 
 # --- opening ----------------------------------------------------------------------
@@ -955,3 +1013,78 @@ def requeue(
         share_outcome(session, row)
     session.flush()
     return rows
+
+
+# --- reviews and the event index ----------------------------------------------------
+
+
+def add_subjects(session: Session, event_id: int, subjects: set[str]) -> None:
+    """Index the customers and chips an event touches (see `EventSubjectRow`)."""
+    session.add_all(EventSubjectRow(subject=s, event_id=event_id) for s in sorted(subjects))
+
+
+class ReviewConflict(Exception):
+    """The review changed since the caller read it (another analyst recorded a decision)."""
+
+
+def append_review(
+    session: Session,
+    event_id: int,
+    author: str,
+    status: str,
+    assignee: str | None,
+    note: str | None,
+    actions: list[str],
+    seen: int | None = None,
+) -> ReviewEntryRow:
+    """Append one entry to an event's review and make its current state what it left.
+
+    `seen`: the last entry the caller saw (0: none); anything else is a conflict, so a
+    decision is never recorded over one the author has not read.
+    """
+    current = session.get(ReviewRow, event_id, with_for_update=True)
+    if seen is not None and seen != (current.last_entry_id if current else 0):
+        raise ReviewConflict(f"the review of event {event_id} changed meanwhile")
+    entry = ReviewEntryRow(event_id=event_id, at=utcnow(), author=author,
+                           previous_status=current.status if current else "new", status=status,
+                           assignee=assignee, note=note, actions=list(actions))  # fmt: skip
+    session.add(entry)
+    session.flush()
+    if current is None:
+        current = ReviewRow(event_id=event_id, actions=[])
+        session.add(current)
+    current.status, current.assignee, current.last_entry_id = status, assignee, entry.id
+    current.actions = [*current.actions, *actions]
+    current.updated_at, current.updated_by = entry.at, author
+    session.flush()
+    return entry
+
+
+# --- reading only ------------------------------------------------------------------------
+
+
+def _read_only_sqlite(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    dbapi_connection.execute("PRAGMA query_only=ON")
+
+
+def open_reader(url: str) -> Store:
+    """A store that reads only (the web's pages), on a schema `open_store` migrated.
+
+    Its transactions never write: SQLite's connections are `query_only` and begin
+    deferred (a page never takes the write lock a poll or a review needs; WAL readers see
+    the last commit), PostgreSQL's sessions are READ ONLY.
+    """
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _read_only_sqlite)
+        event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _read_only_postgresql)
+    return Store(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+
+def _read_only_postgresql(dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    dbapi_connection.commit()

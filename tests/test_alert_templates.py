@@ -98,10 +98,13 @@ def test_each_kind_says_what_is_its_own(env, samples):
         "The comments deadline moved from 2025-02-03 to 2025-03-03, by 2025-00002 "
         "(Extension of comment period)." in body["deadline_changed"]
     )
-    assert body["news"].rstrip().endswith("https://news.example.com/story")
+    story, review = body["news"].rstrip().splitlines()[-2:]
+    assert story == "https://news.example.com/story"
+    assert review == "Review it and record a decision: https://regmonitor.example.com/events/1"
     slack = render(env, "slack", samples["news"]).body
     assert slack.rstrip().endswith(
         "<https://news.example.com/story|Read the story on news.example.com>"
+        " · <https://regmonitor.example.com/events/1|Review it in regmonitor>"
     )
     assert "is working again." in body["source_recovered"]
 

@@ -17,11 +17,14 @@ PROBE = textwrap.dedent(
     from monitor.alerts import builtin_templates, load_templates
     from monitor.store import open_store
     from monitor.cli import STARTER
+    from monitor.web.app import HERE as WEB
     folder = builtin_templates()
     env = load_templates()
     store = open_store("sqlite:///" + sys.argv[1])
     print(json.dumps({"package": monitor.__file__, "templates": str(folder),
-                      "names": sorted(env.list_templates()), "starter": STARTER.is_file()}))
+                      "names": sorted(env.list_templates()), "starter": STARTER.is_file(),
+                      "web": [str(p.relative_to(WEB)) for p in sorted(WEB.rglob("*.*"))
+                              if p.suffix in (".html", ".css")]}))
     """
 )
 
@@ -46,4 +49,5 @@ def test_wheel_install_ships_templates_and_migrations(tmp_path):
             "entity_listed.title.txt", "_layout.email.html", "_email.html", "_slack.jinja",
             "group.txt", "digest.email.html"} <= set(info["names"])  # fmt: skip
     assert info["starter"] is True
+    assert {"templates/event.html", "templates/events.html", "static/app.css"} <= set(info["web"])
     assert (tmp_path / "db.sqlite").stat().st_size > 0
