@@ -78,7 +78,7 @@ PROBES = {
     "in-process": VM
     + """
 from monitor.diff import diff_files
-import monitor.entities, monitor.fedreg_xml, watchers.ecfr
+import monitor.ecfr_xml, monitor.entities, monitor.fedreg_xml
 before = vm("VmRSS")
 diff_files(sys.argv[1], sys.argv[2])
 print(before, vm("VmHWM"))

@@ -371,13 +371,19 @@ def units_from_mapping(mapping: Mapping[str, str], *, reflow: bool = False) -> l
     return units
 
 
+def _ecfr_units(label: str, title: str | None, text: str | None) -> list[Unit]:
+    """Units of an eCFR section as the `ecfr` watcher stores it: its heading, and its
+    text (a paragraph per line) split by paragraph labels."""
+    units = [Unit(label, "heading", clean(title))] if title else []
+    return units + units_from_text(text or "", label, reflow=False)
+
+
 def units_from_document(doc: Document) -> list[Unit]:
     """Units of a stored document: an eCFR section's heading and its text split by
     paragraph labels; for other documents the title, action, abstract and dates, and
     the text line by line."""
     if doc.collection == "ecfr":
-        units = [Unit(doc.document_number, "heading", clean(doc.title))] if doc.title else []
-        return units + units_from_text(doc.text or "", doc.document_number, reflow=False)
+        return _ecfr_units(doc.document_number, doc.title, doc.text)
     section = f"FR Doc. {doc.document_number}" if doc.collection == "fr" else doc.document_number
     units = [
         Unit(section, name, clean(value))
@@ -1497,10 +1503,10 @@ def units_from_ecfr(
     data: bytes, name: str = "eCFR XML"
 ) -> tuple[list[Unit], list[EntityEntry] | None]:
     """Units of an eCFR XML answer (a part, or a bulk file): each section and
-    appendix as the `ecfr` watcher stores it, its text split by paragraph labels; the
-    Entity List table's rows as entries instead (None when there is none)."""
-    from monitor.http import FetchError
-    from watchers.ecfr import parse_part
+    appendix as the `ecfr` watcher stores it (`monitor.ecfr_xml`), its text split by
+    paragraph labels; the Entity List table's rows as entries instead (None when
+    there is none)."""
+    from monitor.ecfr_xml import EcfrXMLError, Section, read_part
 
     head = data[:200_000]
     # a "<DIV5" is read up to the next tag at most (no "<" in an attribute), not to
@@ -1509,18 +1515,20 @@ def units_from_ecfr(
     if not parts:
         parts = [p.decode() for p in re.findall(rb"/part-([0-9A-Za-z]+)", head)][:1] or [""]
     title = re.search(rb"/title-(\d+)", head) or re.search(rb"(?<!\d)(\d+) CFR", head)
-    documents: dict[str, Any] = {}
+    sections: dict[str, Section] = {}
     for part in dict.fromkeys(parts):
         try:
-            found, _ = parse_part(data, name, int(title.group(1)) if title else 15, part, {})
-        except FetchError as exc:
+            found, _ = read_part(data, name, int(title.group(1)) if title else 15, part)
+        except EcfrXMLError as exc:
             raise DiffInputError(squeeze(str(exc))) from None
-        for doc in found:
-            documents.setdefault(doc.document_number, doc)
+        for section in found:
+            sections.setdefault(section.label, section)
     units: list[Unit] = []
     entries: list[EntityEntry] | None = None
-    for doc in documents.values():
-        found_units, found_entries = read_document(doc)
+    for section in sections.values():
+        found_units, found_entries = entity_rows(
+            _ecfr_units(section.label, section.title, section.text)
+        )
         units += found_units
         if found_entries is not None:
             entries = (entries or []) + found_entries

@@ -592,18 +592,28 @@ def test_cli_diff_on_files(tmp_path: Path) -> None:
     assert "version <del>1</del><ins>2</ins>." in html.stdout
 
 
-def test_cli_diff_starts_without_typer_and_the_heavy_libraries(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "parser"),
+    [(RULE, RULE, "monitor.fedreg_xml"), (ECFR_V1, ECFR_V2, "monitor.ecfr_xml")],
+    ids=["fr-xml", "ecfr-xml"],
+)
+def test_cli_diff_starts_without_typer_and_the_heavy_libraries(
+    tmp_path: Path, old: Path, new: Path, parser: str
+) -> None:
     """`monitor diff` is run before typer (and the pydantic it imports) is loaded, and
-    loads neither the store, the alerting stack nor Jinja2 for a text diff."""
+    loads neither the store, the alerting stack nor Jinja2 for a text diff; on eCFR
+    XML it reads the part as the `ecfr` watcher does without loading the watcher, its
+    HTTP client or its document model."""
     env = {**os.environ, "MONITOR_CONFIG": str(tmp_path / "none.yaml")}
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "monitor", "diff", str(RULE), str(RULE)],
+        [sys.executable, "-X", "importtime", "-m", "monitor", "diff", str(old), str(new)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
-    assert "monitor.diff" in imported and "lxml.etree" in imported
+    assert {"monitor.diff", "lxml.etree", parser} <= imported
     heavy = {"typer", "click", "pydantic", "rich", "jinja2", "sqlalchemy", "celery", "yaml"}
+    heavy |= {"httpx", "httpcore", "watchers"}
     assert heavy.isdisjoint({name.split(".")[0] for name in imported})
 
 
