@@ -18,7 +18,8 @@ section. On top of that:
   whole, and changes are grouped by section;
 - **word-level detail** for a modified paragraph (difflib on word tokens; in one of
   more than 20,000 characters, the sentences printed the same on both sides are
-  matched first, and only the others are split into words);
+  matched first, and only the others are split into words or normalised twice: a
+  shared stretch is normalised once for both sides);
 - **bounded work on any input**: lines and words are matched by anchors
   (`monitor.matching`), difflib only inside small gaps; a long run of changed lines
   pairs in order; moves are found by hashing their text.
@@ -44,10 +45,10 @@ import bisect
 import re
 import unicodedata
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
-from itertools import groupby, repeat
+from itertools import accumulate, groupby, repeat
 from operator import attrgetter, is_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -595,44 +596,90 @@ def _around_change(old: str, new: str) -> tuple[list, list] | None:
 LONG = 20_000  # characters of a paragraph past which its sentences are matched first
 
 
-def _sentences(text: str) -> list[str]:
-    """A paragraph cut after each ". ", the pieces joined again giving it back."""
-    parts = text.split(". ")
-    return [p + ". " for p in parts[:-1]] + parts[-1:]
+@dataclass
+class _Aligned:
+    """Two long texts (a whole unlabelled text can be one paragraph) cut after each
+    ". ", and the runs of pieces printed the same on both sides: what differs between
+    them is what lies between these runs, and only that is normalised twice or split
+    into words. Normalising is local at such a cut (no fold, hyphen, dash or space rule
+    reaches over a ". "), so a text's key is the keys of its stretches joined by a
+    space, and a stretch printed the same on both sides is normalised once."""
 
+    old: str
+    new: str
+    at_old: list[int]  # where each piece starts, and one past the end
+    at_new: list[int]
+    runs: list[tuple[int, int, int]]  # (i, j, n): pieces i.. of old are j.. of new
 
-def _by_sentence(old: str, new: str) -> tuple[list, list]:
-    """The (token, whitespace) of two long cleaned paragraphs (a whole unlabelled text
-    can be one): each run of sentences printed the same on both sides is one token, the
-    same on both (as `_around_change` keeps a shared start and end), and only the other
-    sentences are split into words, so what is matched word by word is what changed."""
-    sa, sb = _sentences(old), _sentences(new)
-    a: list[tuple[str, str]] = []
-    b: list[tuple[str, str]] = []
-    i0 = j0 = 0
-    for i, j, n in [*equal_runs(sa, sb), (len(sa), len(sb), 0)]:
-        if i0 < i:
-            a += _WORDS.findall("".join(sa[i0:i]))
-        if j0 < j:
-            b += _WORDS.findall("".join(sb[j0:j]))
-        if n:
-            shared = "".join(sb[j : j + n])
-            body = shared.rstrip(" ")
-            a.append((body, shared[len(body) :]))
-            b.append(a[-1])
-        i0, j0 = i + n, j + n
-    return a, b
+    @classmethod
+    def of(cls, old: str, new: str) -> _Aligned:
+        pieces_old, pieces_new = old.split(". "), new.split(". ")
+        at_old = list(accumulate(map((2).__add__, map(len, pieces_old)), initial=0))
+        at_new = list(accumulate(map((2).__add__, map(len, pieces_new)), initial=0))
+        # the last piece has no ". " after it: it equals the last piece only
+        pieces_old[-1] += ". "
+        pieces_new[-1] += ". "
+        return cls(old, new, at_old, at_new, equal_runs(pieces_old, pieces_new))
+
+    def stretches(self) -> Iterator[tuple[bool, int, int, int, int]]:
+        """(shared, start, end in old, start, end in new) of each stretch in order."""
+        at_old, at_new = self.at_old, self.at_new
+        i0 = j0 = 0
+        for i, j, n in [*self.runs, (len(at_old) - 1, len(at_new) - 1, 0)]:
+            if i0 < i or j0 < j:
+                yield False, at_old[i0], at_old[i], at_new[j0], at_new[j]
+            if n:
+                yield True, at_old[i], at_old[i + n], at_new[j], at_new[j + n]
+            i0, j0 = i + n, j + n
+
+    def keys(self, key: Callable[[str], str]) -> tuple[str, str]:
+        """The comparison keys of both texts, `key` normalising each stretch (without
+        the space of its last ". ", which normalising drops: what is left of a text
+        with one space between words is one too, not split and joined again)."""
+        old_keys: list[str] = []
+        new_keys: list[str] = []
+        for shared, a1, a2, b1, b2 in self.stretches():
+            found = key(self.new[b1 : b2 - 1]) if b1 < b2 else ""
+            new_keys.append(found)
+            if not shared:
+                found = key(self.old[a1 : a2 - 1]) if a1 < a2 else ""
+            old_keys.append(found)
+        return " ".join(filter(None, old_keys)), " ".join(filter(None, new_keys))
+
+    def tokens(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """The (token, whitespace) of both texts: a shared stretch is one token, the
+        same on both sides (it compares equal and shows as it is), and only the other
+        stretches are split into words."""
+        a: list[tuple[str, str]] = []
+        b: list[tuple[str, str]] = []
+        for shared, a1, a2, b1, b2 in self.stretches():
+            if shared:
+                text = self.new[b1:b2]
+                body = text.rstrip(" ")
+                a.append((body, text[len(body) :]))
+                b.append(a[-1])
+            else:
+                a += _WORDS.findall(self.old, a1, a2)
+                b += _WORDS.findall(self.new, b1, b2)
+        return a, b
 
 
 def word_diff(old: str, new: str) -> list[tuple[str, str]]:
     """(op, text) runs, op "equal", "delete" or "insert", of two paragraphs compared
     word by word on their normalised tokens; equal runs show the new text."""
-    old, new = clean(old), clean(new)
-    if len(old) + len(new) > 2 * LONG:
-        a, b = _by_sentence(old, new)
+    return _word_runs(clean(old), clean(new))
+
+
+def _word_runs(old: str, new: str, aligned: _Aligned | None = None) -> list[tuple[str, str]]:
+    """`word_diff` of two cleaned paragraphs; two long ones word by word only where
+    their sentences differ (`aligned`, made here when not given)."""
+    if aligned is None and len(old) + len(new) > 2 * LONG:
+        aligned = _Aligned.of(old, new)
+    if aligned is not None:
+        a, b = aligned.tokens()
     else:
         a, b = _around_change(old, new) or (_WORDS.findall(old), _WORDS.findall(new))
-    ka, kb = _keys(a), _keys(b)
+    ops = opcodes(_keys(a), _keys(b), autojunk=len(b) > 2000)
     out: list[tuple[str, str]] = []
     pending = ""  # whitespace after a change, shown before the next equal run
 
@@ -644,7 +691,7 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
         else:
             out.append((op, text))
 
-    for tag, i1, i2, j1, j2 in opcodes(ka, kb, autojunk=len(kb) > 2000):
+    for tag, i1, i2, j1, j2 in ops:
         if tag == "equal":
             run = b[j1:j2]
             text = "".join(map("".join, run[:-1]))
@@ -746,11 +793,8 @@ def _change(op: str, old: _Item | None, new: _Item | None, order: float) -> Chan
         new=new.unit.text if new else None,
         order=order,
     )
-    if old is not None and new is not None:
-        if old.ident != new.ident:
-            change.old_ident, change.old_display = old.ident, old.display
-        if op == "modified":
-            change.words = word_diff(old.unit.text, new.unit.text)
+    if old is not None and new is not None and old.ident != new.ident:
+        change.old_ident, change.old_display = old.ident, old.display
     return change
 
 
@@ -852,7 +896,9 @@ class _Findings:
     and length, by section) and the changes so far. Comparison keys are computed only
     for units that differ as printed (`cache`: text -> key, for both sides)."""
 
+    cleaned: bool = False  # the texts are clean (`clean`) already
     cache: dict[str, str] = field(default_factory=dict)
+    aligned: dict[tuple[str, str], _Aligned] = field(default_factory=dict)
     pool_old: list[tuple[_Item, tuple]] = field(default_factory=list)
     pool_new: list[tuple[_Item, tuple]] = field(default_factory=list)
     placed: defaultdict[str, list[tuple[int, int, int]]] = field(
@@ -885,7 +931,23 @@ class _Findings:
         return self.key(rest)
 
     def same(self, old: str, new: str) -> bool:
-        return old == new or self.key(old) == self.key(new)
+        """Whether two texts are the same once normalised; two long ones are aligned by
+        sentence first (`_Aligned`), and what they share is normalised once."""
+        if old == new:
+            return True
+        cache = self.cache
+        if len(old) + len(new) > 2 * LONG and (old not in cache or new not in cache):
+            aligned = self.aligned[old, new] = _Aligned.of(old, new)
+            key_old, key_new = aligned.keys(normalise)
+            cache.setdefault(old, key_old)
+            cache.setdefault(new, key_new)
+        return self.key(old) == self.key(new)
+
+    def words(self, old: str, new: str) -> list[tuple[str, str]]:
+        """The word diff of two texts, with their alignment if `same` made one."""
+        if not self.cleaned:
+            old, new = clean(old), clean(new)
+        return _word_runs(old, new, self.aligned.get((old, new)))
 
     def place(self, old: _Item, new: _Item) -> None:
         self.placed[old.unit.section].append((old.index, new.index, 1))
@@ -969,10 +1031,13 @@ def diff_units(
     *,
     old_name: str = "old",
     new_name: str = "new",
+    cleaned: bool = False,
 ) -> TextDiff:
-    """The changes from `old` to `new`, section by section and label by label."""
+    """The changes from `old` to `new`, section by section and label by label.
+    `cleaned`: the units' texts are clean already (`clean`), as every `units_from_*`
+    but `units_from_fr` makes them, so word diffs need not clean them again."""
     old_sections, new_sections = _by_section(old), _by_section(new)
-    findings = _Findings()
+    findings = _Findings(cleaned=cleaned)
     for section in dict.fromkeys([*new_sections, *old_sections]):
         units_old, units_new = old_sections.get(section, []), new_sections.get(section, [])
         # a section printed the same on both sides has nothing to say, nor anything
@@ -1056,7 +1121,9 @@ def diff_units(
             left[group] -= 1
             paired_old.add(id(partner))
             findings.place(partner, item)
-            changes.append(_change("modified", partner, item, item.index))
+            change = _change("modified", partner, item, item.index)
+            change.words = findings.words(partner.unit.text, item.unit.text)
+            changes.append(change)
         else:
             changes.append(_change("added", None, item, item.index))
     for runs in findings.placed.values():
@@ -1607,7 +1674,8 @@ def diff_loaded(old: Loaded, new: Loaded) -> TextDiff:
             f"cannot compare {KIND_NAMES[old.kind]} ({old.name}) with "
             f"{KIND_NAMES[new.kind]} ({new.name})"
         )
-    result = diff_units(old.units, new.units, old_name=old.name, new_name=new.name)
+    cleaned = "fr_xml" not in (old.kind, new.kind)
+    result = diff_units(old.units, new.units, old_name=old.name, new_name=new.name, cleaned=cleaned)
     both = old.entities is not None and new.entities is not None
     either = old.kind == new.kind and (old.entities is not None or new.entities is not None)
     if both or either:
@@ -1624,13 +1692,15 @@ def diff_mappings(
 ) -> TextDiff:
     """The diff of two mappings label -> text (see `units_from_mapping`)."""
     return diff_units(
-        units_from_mapping(old, reflow=reflow), units_from_mapping(new, reflow=reflow)
+        units_from_mapping(old, reflow=reflow),
+        units_from_mapping(new, reflow=reflow),
+        cleaned=True,
     )
 
 
 def diff_texts(old: str, new: str, section: str = "") -> TextDiff:
     """The diff of two plain texts (hard-wrapped lines are joined into paragraphs)."""
-    return diff_units(units_from_text(old, section), units_from_text(new, section))
+    return diff_units(units_from_text(old, section), units_from_text(new, section), cleaned=True)
 
 
 def diff_documents(old: Document, new: Document) -> TextDiff:
