@@ -134,9 +134,10 @@ def _collapsed(text: str) -> bool:
 
 def clean(text: str) -> str:
     """Text as shown: NFC, invisible characters dropped, end-of-line hyphenation
-    joined (the hyphen kept), whitespace collapsed."""
+    joined (the hyphen kept), whitespace collapsed. The invisible characters go first:
+    one between a letter and its accent would keep them apart."""
     if not text.isascii():
-        text = _replaced(unicodedata.normalize("NFC", text), _INVISIBLE)
+        text = unicodedata.normalize("NFC", _replaced(text, _INVISIBLE))
     if "\n" in text:
         for hyphen, joined in _EOL_HYPHENS.items():
             if hyphen in text:
@@ -158,6 +159,43 @@ def normalise(text: str) -> str:
         if "--" in text:
             text = _DASHES.sub(" - ", text)
     return text if _collapsed(text) else " ".join(text.split())
+
+
+_FOLDS = {char: by for char, by in _FOLDED.items() if char not in _INVISIBLE}
+
+
+def _normalise_clean(text: str) -> str:
+    """`normalise` of a clean text (`clean`: NFC, no invisible character, one space
+    between words), which needs no Unicode normalisation and no check for
+    whitespace to collapse unless a dash folded to " - " meets another or an end of
+    the text: each dash splits the text, and the spaces next to it are dropped from
+    the pieces it leaves (one pass, not one per way a space can stand by it)."""
+    single = True  # one space between words
+    if not text.isascii():
+        for char, by in _FOLDS.items():
+            if char not in text:
+                continue
+            if by != " - ":
+                text = text.replace(char, by)
+                continue
+            pieces = text.split(char)
+            last = len(pieces) - 1
+            for k, piece in enumerate(pieces):
+                if k and piece[:1] == " ":
+                    piece = piece[1:]
+                if k < last and piece[-1:] == " ":
+                    piece = piece[:-1]
+                pieces[k] = piece
+                single = single and bool(piece)
+            text = " - ".join(pieces)
+        if "§ " in text:
+            text = _SECTION_SIGN.sub("§", text)
+    if "-" in text:
+        text = _WORD_HYPHEN.sub("", text)
+        if "--" in text:
+            text = _DASHES.sub(" - ", text)
+            single = False
+    return text if single else " ".join(text.split())
 
 
 # --- paragraph labels -----------------------------------------------------------------
@@ -906,10 +944,13 @@ class _Findings:
     )
     changes: list[Change] = field(default_factory=list)
 
+    def normalise(self, text: str) -> str:
+        return _normalise_clean(text) if self.cleaned else normalise(text)
+
     def key(self, text: str) -> str:
         found = self.cache.get(text)
         if found is None:
-            found = self.cache[text] = normalise(text)
+            found = self.cache[text] = self.normalise(text)
         return found
 
     def item(self, unit: Unit, index: int, slot: str = "", number: int = 0) -> _Item:
@@ -938,7 +979,7 @@ class _Findings:
         cache = self.cache
         if len(old) + len(new) > 2 * LONG and (old not in cache or new not in cache):
             aligned = self.aligned[old, new] = _Aligned.of(old, new)
-            key_old, key_new = aligned.keys(normalise)
+            key_old, key_new = aligned.keys(self.normalise)
             cache.setdefault(old, key_old)
             cache.setdefault(new, key_new)
         return self.key(old) == self.key(new)

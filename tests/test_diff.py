@@ -111,6 +111,15 @@ def test_every_kind_of_whitespace_is_collapsed_in_a_long_text() -> None:
     assert clean("a" * 1000 + " b") == "a" * 1000 + " b"
 
 
+def test_an_accent_kept_from_its_letter_by_an_invisible_character_joins_it() -> None:
+    """`clean` drops invisible characters before it composes accents: what it gives is
+    in NFC, as comparing clean texts takes it to be."""
+    import unicodedata
+
+    assert clean("Test cafe\u00ad\u0301") == "Test caf\u00e9"
+    assert unicodedata.is_normalized("NFC", clean("a\u200b\u0327 " * 600))
+
+
 # --- labels -------------------------------------------------------------------------------
 
 
