@@ -48,8 +48,8 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
-from itertools import accumulate, groupby, repeat
-from operator import attrgetter, is_
+from itertools import accumulate, compress, groupby, repeat
+from operator import attrgetter, is_, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -312,42 +312,85 @@ def _heading_section(line: str) -> str | None:
     return None
 
 
-def split_paragraphs(text: str, reflow: bool = False) -> list[str]:
+def split_paragraphs(
+    text: str, reflow: bool = False, lines: dict[str, list[str]] | None = None
+) -> list[str]:
     """Paragraphs of a text. Without `reflow`, one per line (the XML-derived texts).
     With it (plain text, hard-wrapped), a paragraph runs on until a blank line, a line
     opening with a paragraph label, a section heading or "* * *"; without blank lines
     in the text, a line also ends an unlabelled paragraph when it closes a sentence
-    and the next one starts like a new sentence."""
-    lines = text.splitlines()
+    and the next one starts like a new sentence. `lines` gets the lines of each long
+    paragraph that is its lines joined by spaces, which `_Aligned` compares."""
+    raw = text.splitlines()
     if not reflow:
-        return [c for c in (clean(line) for line in lines) if c]
-    stripped = [line.strip() for line in lines]
+        return [c for c in (clean(line) for line in raw) if c]
+    stripped = list(map(str.strip, raw))
+    count = len(stripped)
     blank_mode = not all(stripped[1:-1])
+    # the blank lines and those whose first character may open a paragraph of their
+    # own (found in C): a labelled paragraph, or any between blank lines, takes every
+    # line up to the next of them
+    stops = list(compress(range(count), map(_STOPS.__contains__, map(_FIRST, stripped))))
+    stops.append(count)
     out: list[list[str]] = []
     current: list[str] | None = None
     # what the first line of the current paragraph is: labelled, "* * *", a heading
     labelled = stars = heading = False
-    for line in stripped:
+    k = 0
+    while k < count:
+        line = stripped[k]
+        k += 1
         if not line:
             current = None
             continue
-        if line[0] in _OPENERS:
-            label = LEADING_LABELS.match(line) is not None
-            star = _STARS.match(line) is not None
-            head = _heading_section(line) is not None
-        else:
-            label = star = head = False
+        label = star = head = False
+        if _may_open(line):
+            first = line[0]
+            if first == "(":
+                label = LEADING_LABELS.match(line) is not None
+            elif first == "*":
+                star = _STARS.match(line) is not None
+            else:
+                head = _heading_section(line) is not None
         if (
             current is not None
             and not (label or star or head or stars or heading)
             and (labelled or blank_mode or not _closes_sentence(current[-1]) or line[0].islower())
         ):
             current.append(line)
+        else:
+            current = [line]
+            labelled, stars, heading = label, star, head
+            out.append(current)
+        if (labelled or blank_mode) and not (stars or heading):
+            up_to = stops[bisect.bisect_left(stops, k)]
+            current += stripped[k:up_to]
+            k = up_to
+    paragraphs: list[str] = []
+    for group in out:
+        joined = _joined(group)
+        paragraph = clean(joined)
+        if not paragraph:
             continue
-        current = [line]
-        labelled, stars, heading = label, star, head
-        out.append(current)
-    return [c for c in map(clean, map(_joined, out)) if c]
+        paragraphs.append(paragraph)
+        # its lines joined by spaces when cleaning changed nothing; not where a line
+        # ends with "§", which takes the space after it
+        long = lines is not None and len(paragraph) > LONG and len(group) > 1
+        if long and paragraph is joined and "§" not in map(_LAST, group):
+            lines[paragraph] = group
+    return paragraphs
+
+
+_FIRST = itemgetter(slice(0, 1))  # a line's first character ("" for a blank line)
+_LAST = itemgetter(-1)
+_STOPS = _OPENERS | {""}
+
+
+def _may_open(line: str) -> bool:
+    """Whether a stripped line may open a paragraph of its own: a label, "* * *", a
+    heading ("§ 744.23", "Supplement No. 4 to Part 744", "Appendix A to Part 744")."""
+    first = line[0]
+    return first in "(*§" or (first in _HEADS and line[1:2] in "uUpP")  # "Su", "Ap"
 
 
 # the last characters of a line that may join the next without a space: a hyphen, and
@@ -361,19 +404,24 @@ def _joined(lines: list[str]) -> str:
     a text with one space between words is not split and joined again)."""
     if len(lines) == 1:
         return lines[0]
-    if any(line[-1] in _JOINERS for line in lines):
-        return "\n".join(lines)
-    return " ".join(lines)
+    if _JOINERS.isdisjoint(map(_LAST, lines)):
+        return " ".join(lines)
+    return "\n".join(lines)
 
 
 def units_from_text(
-    text: str, section: str = "", *, reflow: bool = True, labels: bool = True
+    text: str,
+    section: str = "",
+    *,
+    reflow: bool = True,
+    labels: bool = True,
+    lines: dict[str, list[str]] | None = None,
 ) -> list[Unit]:
     """Units of a text: paragraphs labelled by their leading "(a)", "(1)"...; with
     `reflow` (plain text) "§ 744.23 ..." and "Supplement No. 4 to Part 744" heading
-    lines open sections of their own."""
+    lines open sections of their own. `lines`: see `split_paragraphs`."""
     groups: list[tuple[str, list[str]]] = [(section, [])]
-    for paragraph in split_paragraphs(text, reflow):
+    for paragraph in split_paragraphs(text, reflow, lines):
         opened = _heading_section(paragraph) if reflow else None
         if opened is not None:
             groups.append((opened, [paragraph]))
@@ -636,12 +684,14 @@ LONG = 20_000  # characters of a paragraph past which its sentences are matched 
 
 @dataclass
 class _Aligned:
-    """Two long texts (a whole unlabelled text can be one paragraph) cut after each
-    ". ", and the runs of pieces printed the same on both sides: what differs between
-    them is what lies between these runs, and only that is normalised twice or split
-    into words. Normalising is local at such a cut (no fold, hyphen, dash or space rule
-    reaches over a ". "), so a text's key is the keys of its stretches joined by a
-    space, and a stretch printed the same on both sides is normalised once."""
+    """Two long texts (a whole unlabelled text can be one paragraph) in pieces: the
+    lines they were read from, joined by spaces, or else cut after each ". "; and the
+    runs of pieces printed the same on both sides. What differs between the texts is
+    what lies between these runs, and only that is normalised twice or split into
+    words. Normalising is local at such a cut (no fold, hyphen, dash or space rule
+    reaches over a ". " or over the space between two lines, but after a "§", which
+    `split_paragraphs` sees to), so a text's key is the keys of its stretches joined
+    by a space, and a stretch printed the same on both sides is normalised once."""
 
     old: str
     new: str
@@ -650,13 +700,25 @@ class _Aligned:
     runs: list[tuple[int, int, int]]  # (i, j, n): pieces i.. of old are j.. of new
 
     @classmethod
-    def of(cls, old: str, new: str) -> _Aligned:
-        pieces_old, pieces_new = old.split(". "), new.split(". ")
-        at_old = list(accumulate(map((2).__add__, map(len, pieces_old)), initial=0))
-        at_new = list(accumulate(map((2).__add__, map(len, pieces_new)), initial=0))
-        # the last piece has no ". " after it: it equals the last piece only
-        pieces_old[-1] += ". "
-        pieces_new[-1] += ". "
+    def of(
+        cls,
+        old: str,
+        new: str,
+        lines_old: list[str] | None = None,
+        lines_new: list[str] | None = None,
+    ) -> _Aligned:
+        """The alignment of two texts, by their lines when both sides have them."""
+        if lines_old is not None and lines_new is not None:
+            pieces_old, pieces_new, cut = list(lines_old), list(lines_new), " "
+        else:
+            pieces_old, pieces_new, cut = old.split(". "), new.split(". "), ". "
+        step = len(cut).__add__
+        at_old = list(accumulate(map(step, map(len, pieces_old)), initial=0))
+        at_new = list(accumulate(map(step, map(len, pieces_new)), initial=0))
+        # the last piece has no cut after it: it equals the last piece only (no other
+        # piece ends with the cut)
+        pieces_old[-1] += cut
+        pieces_new[-1] += cut
         return cls(old, new, at_old, at_new, equal_runs(pieces_old, pieces_new))
 
     def stretches(self) -> Iterator[tuple[bool, int, int, int, int]]:
@@ -672,8 +734,8 @@ class _Aligned:
 
     def keys(self, key: Callable[[str], str]) -> tuple[str, str]:
         """The comparison keys of both texts, `key` normalising each stretch (without
-        the space of its last ". ", which normalising drops: what is left of a text
-        with one space between words is one too, not split and joined again)."""
+        the space its last cut ends with, which normalising drops: what is left of a
+        text with one space between words is one too, not split and joined again)."""
         old_keys: list[str] = []
         new_keys: list[str] = []
         for shared, a1, a2, b1, b2 in self.stretches():
@@ -935,6 +997,7 @@ class _Findings:
     for units that differ as printed (`cache`: text -> key, for both sides)."""
 
     cleaned: bool = False  # the texts are clean (`clean`) already
+    read_lines: Mapping[str, list[str]] = field(default_factory=dict)  # of long texts
     cache: dict[str, str] = field(default_factory=dict)
     aligned: dict[tuple[str, str], _Aligned] = field(default_factory=dict)
     pool_old: list[tuple[_Item, tuple]] = field(default_factory=list)
@@ -978,7 +1041,9 @@ class _Findings:
             return True
         cache = self.cache
         if len(old) + len(new) > 2 * LONG and (old not in cache or new not in cache):
-            aligned = self.aligned[old, new] = _Aligned.of(old, new)
+            lines = self.read_lines
+            aligned = _Aligned.of(old, new, lines.get(old), lines.get(new))
+            self.aligned[old, new] = aligned
             key_old, key_new = aligned.keys(self.normalise)
             cache.setdefault(old, key_old)
             cache.setdefault(new, key_new)
@@ -1073,12 +1138,15 @@ def diff_units(
     old_name: str = "old",
     new_name: str = "new",
     cleaned: bool = False,
+    lines: Mapping[str, list[str]] | None = None,
 ) -> TextDiff:
     """The changes from `old` to `new`, section by section and label by label.
     `cleaned`: the units' texts are clean already (`clean`), as every `units_from_*`
-    but `units_from_fr` makes them, so word diffs need not clean them again."""
+    but `units_from_fr` makes them, so word diffs need not clean them again. `lines`:
+    the lines long texts were read from (`split_paragraphs`), by which two of them
+    are compared rather than by sentence."""
     old_sections, new_sections = _by_section(old), _by_section(new)
-    findings = _Findings(cleaned=cleaned)
+    findings = _Findings(cleaned=cleaned, read_lines=lines or {})
     for section in dict.fromkeys([*new_sections, *old_sections]):
         units_old, units_new = old_sections.get(section, []), new_sections.get(section, [])
         # a section printed the same on both sides has nothing to say, nor anything
@@ -1534,6 +1602,7 @@ class Loaded:
     name: str
     units: list[Unit]
     entities: list[EntityEntry] | None = None
+    lines: dict[str, list[str]] = field(default_factory=dict)  # of long paragraphs
 
 
 KIND_NAMES = {
@@ -1686,7 +1755,8 @@ def load_bytes(data: bytes, name: str) -> Loaded:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DiffInputError(f"{name}: unknown format: not UTF-8 text, XML or CSV") from None
-    return Loaded("text", name, units_from_text(text))
+    lines: dict[str, list[str]] = {}
+    return Loaded("text", name, units_from_text(text, lines=lines), lines=lines)
 
 
 def load_path(path: Path | str) -> Loaded:
@@ -1716,7 +1786,14 @@ def diff_loaded(old: Loaded, new: Loaded) -> TextDiff:
             f"{KIND_NAMES[new.kind]} ({new.name})"
         )
     cleaned = "fr_xml" not in (old.kind, new.kind)
-    result = diff_units(old.units, new.units, old_name=old.name, new_name=new.name, cleaned=cleaned)
+    result = diff_units(
+        old.units,
+        new.units,
+        old_name=old.name,
+        new_name=new.name,
+        cleaned=cleaned,
+        lines=old.lines | new.lines,
+    )
     both = old.entities is not None and new.entities is not None
     either = old.kind == new.kind and (old.entities is not None or new.entities is not None)
     if both or either:
@@ -1741,7 +1818,13 @@ def diff_mappings(
 
 def diff_texts(old: str, new: str, section: str = "") -> TextDiff:
     """The diff of two plain texts (hard-wrapped lines are joined into paragraphs)."""
-    return diff_units(units_from_text(old, section), units_from_text(new, section), cleaned=True)
+    lines: dict[str, list[str]] = {}
+    return diff_units(
+        units_from_text(old, section, lines=lines),
+        units_from_text(new, section, lines=lines),
+        cleaned=True,
+        lines=lines,
+    )
 
 
 def diff_documents(old: Document, new: Document) -> TextDiff:

@@ -120,6 +120,58 @@ def test_an_accent_kept_from_its_letter_by_an_invisible_character_joins_it() -> 
     assert unicodedata.is_normalized("NFC", clean("a\u200b\u0327 " * 600))
 
 
+# Placeholder words and the characters normalising folds (written for this test), and
+# what they may be replaced by: the same text once normalised, or a change.
+FOLDS = {
+    "—": ["--", "-"], "“": ['"'], "’": ["'"], "…": ["..."], "end-user": ["enduser"],
+    "§ 744.2": ["§744.2"], "Test.": ["Tost."], "word": ["ward"], "-": ["‐"],
+}  # fmt: skip
+
+
+def _long_lines(rng: random.Random) -> list[str]:
+    """Lines that make one labelled paragraph (none opens one), the characters that
+    fold at their ends too (but a hyphen, which joins lines otherwise)."""
+    bits = [*FOLDS, "test", "text", "."]
+    ends = ["—", "“", "’", "…", ".", "Test.", "--x", "text"] * 150 + ["§"]
+    return [
+        "Test " + " ".join(rng.choice(bits) for _ in range(rng.randrange(10, 40))) + " "
+        + rng.choice(ends)
+        for _ in range(400)
+    ]  # fmt: skip
+
+
+def test_two_long_paragraphs_compare_as_their_normalised_texts() -> None:
+    """Two long paragraphs are compared stretch by stretch (by the lines they were read
+    from, or else by sentence), a stretch they share normalised once: the verdict is
+    the one normalising each whole text gives, on texts made of what normalising
+    folds, next to the cuts too (a dash or "--" by a ". " or a line break)."""
+    rng = random.Random(13)
+    verdicts: Counter[tuple[bool, bool]] = Counter()
+    for _ in range(80):
+        lines = _long_lines(rng)
+        edited = list(lines)
+        for k in rng.sample(range(len(lines)), rng.randrange(1, 4)):
+            found = [f for f in FOLDS if f in edited[k][5:]]
+            if found:
+                fold = rng.choice(found)
+                edited[k] = edited[k][:5] + edited[k][5:].replace(fold, rng.choice(FOLDS[fold]), 1)
+        old, new = "(a) " + "\n".join(lines), "(a) " + "\n".join(edited)
+        same = normalise(clean(old)) == normalise(clean(new))
+        read: dict[str, list[str]] = {}
+        [unit] = units_from_text(old, lines=read)
+        # compared by its lines, unless one ends with "§" (which takes the space after it)
+        by_lines = not any(line.endswith("§") for line in lines)
+        assert len(unit.text) > 20_000 and (unit.text in read) == by_lines
+        assert diff_texts(old, new).empty == same
+        # the same texts in one line each: compared by sentence
+        key = "15 CFR 744.2(a)"
+        by_sentence = diff_mappings({key: " ".join(lines)}, {key: " ".join(edited)})
+        assert [c.op for c in by_sentence.changes] == ([] if same else ["modified"])
+        verdicts[same, by_lines] += 1
+    assert all(verdicts[same, True] > 10 for same in (True, False)), verdicts
+    assert verdicts[True, False] + verdicts[False, False] > 5, verdicts
+
+
 # --- labels -------------------------------------------------------------------------------
 
 
