@@ -368,16 +368,22 @@ def split_paragraphs(
             k = up_to
     paragraphs: list[str] = []
     for group in out:
-        joined = _joined(group)
-        paragraph = clean(joined)
-        if not paragraph:
-            continue
-        paragraphs.append(paragraph)
-        # its lines joined by spaces when cleaning changed nothing; not where a line
-        # ends with "§", which takes the space after it
-        long = lines is not None and len(paragraph) > LONG and len(group) > 1
-        if long and paragraph is joined and "§" not in map(_LAST, group):
-            lines[paragraph] = group
+        if len(group) == 1:
+            paragraph = clean(group[0])
+        else:
+            # joined by newlines where a line ends as hyphenation can, else by spaces
+            # (the same once cleaned, and one space between words is kept as it is)
+            ends = set(map(_LAST, group))
+            spaced = _JOINERS.isdisjoint(ends)
+            joined = (" " if spaced else "\n").join(group)
+            paragraph = clean(joined)
+            # its lines joined by spaces when cleaning changed nothing; not where a
+            # line ends with "§", which takes the space after it
+            as_joined = paragraph is joined and len(paragraph) > LONG
+            if lines is not None and as_joined and "§" not in ends:
+                lines[paragraph] = group
+        if paragraph:
+            paragraphs.append(paragraph)
     return paragraphs
 
 
@@ -396,17 +402,6 @@ def _may_open(line: str) -> bool:
 # the last characters of a line that may join the next without a space: a hyphen, and
 # what cleaning drops (end-of-line hyphenation is read after it)
 _JOINERS = frozenset("-‐‑") | frozenset(_INVISIBLE)
-
-
-def _joined(lines: list[str]) -> str:
-    """The (stripped) lines of a paragraph as one text for `clean`: joined by newlines
-    where a line ends as hyphenation can, else by spaces (the same once cleaned, and
-    a text with one space between words is not split and joined again)."""
-    if len(lines) == 1:
-        return lines[0]
-    if _JOINERS.isdisjoint(map(_LAST, lines)):
-        return " ".join(lines)
-    return "\n".join(lines)
 
 
 def units_from_text(
