@@ -16,10 +16,10 @@ section. On top of that:
   moved to another section) is reported as moved, not as a deletion and an addition;
 - **section-aware**: a section present on one side only is "added" or "removed" as a
   whole, and changes are grouped by section;
-- **word-level detail** for a modified paragraph (difflib on word tokens; in one of
-  more than 20,000 characters, the sentences printed the same on both sides are
-  matched first, and only the others are split into words or normalised twice: a
-  shared stretch is normalised once for both sides);
+- **word-level detail** for a modified paragraph (difflib on word tokens; in two of
+  more than 4,000 characters together, the lines (as read) or sentences printed the
+  same on both sides are matched first, and only the others are split into words; in
+  two of more than 40,000, what they share is also normalised once for both sides);
 - **bounded work on any input**: lines and words are matched by anchors
   (`monitor.matching`), difflib only inside small gaps; a long run of changed lines
   pairs in order; moves are found by hashing their text.
@@ -674,7 +674,8 @@ def _around_change(old: str, new: str) -> tuple[list, list] | None:
     return shared_head + middle_a + shared_tail, shared_head + middle_b + shared_tail
 
 
-LONG = 20_000  # characters of a paragraph past which its sentences are matched first
+LONG = 20_000  # characters of a paragraph past which it is compared by its lines or sentences
+WORDY = 4_000  # characters of two paragraphs past which their word diff is too
 
 
 @dataclass
@@ -768,7 +769,7 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
 def _word_runs(old: str, new: str, aligned: _Aligned | None = None) -> list[tuple[str, str]]:
     """`word_diff` of two cleaned paragraphs; two long ones word by word only where
     their sentences differ (`aligned`, made here when not given)."""
-    if aligned is None and len(old) + len(new) > 2 * LONG:
+    if aligned is None and len(old) + len(new) > WORDY:
         aligned = _Aligned.of(old, new)
     if aligned is not None:
         a, b = aligned.tokens()
