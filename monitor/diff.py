@@ -584,14 +584,40 @@ MIN_MOVE = 20  # characters of normalised text a paragraph needs to count as mov
 _WORDS = re.compile(r"(\w+(?:[-‐‑'’]\w+)*|[^\w\s])(\s*)")
 
 
-@dataclass
+@dataclass(eq=False)
 class _Item:
+    """A unit that differs from what the other side has at its place. Its comparison
+    keys are computed when asked for: two long paragraphs found different by their
+    alignment (`_Findings.same`) are never normalised unless one may have moved."""
+
     unit: Unit
     index: int  # position in its section
-    key: str  # normalised text
-    body: str  # normalised text without its leading label
-    slot: str  # the label, made unique in the section; "" for unlabelled text
+    findings: _Findings = field(repr=False)
+    slot: str = ""  # the label, made unique in the section; "" for unlabelled text
     number: int = 0  # unlabelled: n-th under its parent
+
+    @cached_property
+    def key(self) -> str:  # normalised text
+        return self.findings.key(self.unit.text)
+
+    @cached_property
+    def body(self) -> str:  # normalised text without its leading label
+        text, label = self.unit.text, self.unit.label
+        labelled = label is not None and label.startswith("(")
+        return self.findings.body(text, self.key) if labelled else self.key
+
+    @cached_property
+    def letters(self) -> int:
+        """How many "e" its body holds, read from its text: normalising a clean text
+        changes no letter, so two texts with one body hold as many (`_Sources`)."""
+        text, label = self.unit.text, self.unit.label
+        found = LEADING_LABELS.match(text) if label is not None and label[:1] == "(" else None
+        return text.count("e", found.end() if found else 0)
+
+    @property
+    def deferred(self) -> bool:
+        """A long clean text: looked for among moves by `letters` before its body."""
+        return self.findings.cleaned and len(self.unit.text) > LONG
 
     @property
     def ident(self) -> str:
@@ -727,6 +753,28 @@ class _Aligned:
             if n:
                 yield True, at_old[i], at_old[i + n], at_new[j], at_new[j + n]
             i0, j0 = i + n, j + n
+
+    def verdict(self, key: Callable[[str], str]) -> bool | None:
+        """Whether the texts are the same once normalised, from the stretches they do not
+        share: the same when each of these is (their keys being the keys of their
+        stretches joined by a space), not when the keys these make differ in length
+        (what they share adds as much to both); None when that does not tell."""
+        lengths = [0, 0]
+        equal = True
+        for shared, a1, a2, b1, b2 in self.stretches():
+            if shared:
+                continue
+            key_old = key(self.old[a1 : a2 - 1]) if a1 < a2 else ""
+            key_new = key(self.new[b1 : b2 - 1]) if b1 < b2 else ""
+            equal = equal and key_old == key_new
+            # each stretch with a key adds a space between it and the next one
+            lengths[0] += len(key_old) + bool(key_old)
+            lengths[1] += len(key_new) + bool(key_new)
+        if equal:
+            return True
+        if self.runs and lengths[0] != lengths[1]:  # a shared stretch: a space each
+            return False
+        return None
 
     def keys(self, key: Callable[[str], str]) -> tuple[str, str]:
         """The comparison keys of both texts, `key` normalising each stretch (without
@@ -1013,9 +1061,7 @@ class _Findings:
         return found
 
     def item(self, unit: Unit, index: int, slot: str = "", number: int = 0) -> _Item:
-        key = self.key(unit.text)
-        labelled = unit.label is not None and unit.label.startswith("(")
-        return _Item(unit, index, key, self.body(unit.text, key) if labelled else key, slot, number)
+        return _Item(unit, index, self, slot, number)
 
     def body(self, text: str, key: str) -> str:
         """The key of a text without its leading label. Its key without the label when
@@ -1040,6 +1086,9 @@ class _Findings:
             lines = self.read_lines
             aligned = _Aligned.of(old, new, lines.get(old), lines.get(new))
             self.aligned[old, new] = aligned
+            verdict = aligned.verdict(self.normalise)
+            if verdict is not None:
+                return verdict
             key_old, key_new = aligned.keys(self.normalise)
             cache.setdefault(old, key_old)
             cache.setdefault(new, key_new)
@@ -1127,6 +1176,45 @@ class _Findings:
             self.pool_new += [(i, group) for i in rest_new]
 
 
+class _Sources:
+    """The old units a new one may have moved from: the first one, in the order they
+    were pooled, whose body is its body (at least MIN_MOVE characters). A deferred
+    (long) unit is filed by `letters` and its body only compared, so normalised, when
+    a unit on the other side holds as many "e"."""
+
+    def __init__(self, pool: list[tuple[_Item, tuple]]) -> None:
+        self.by_body: defaultdict[str, deque[tuple[int, _Item]]] = defaultdict(deque)
+        self.by_letters: defaultdict[int, list[tuple[int, _Item]]] = defaultdict(list)
+        self.letters: set[int] | None = None  # those of the bodies in by_body, when asked
+        for position, (item, _) in enumerate(pool):
+            if item.deferred:
+                self.by_letters[item.letters].append((position, item))
+            elif len(item.body) >= MIN_MOVE:
+                self.by_body[item.body].append((position, item))
+
+    def take(self, item: _Item) -> _Item | None:
+        """The unit `item` moved from, no longer a source; None if none."""
+        if item.deferred:
+            if self.letters is None:
+                self.letters = {body.count("e") for body in self.by_body}
+            if item.letters not in self.letters and not self.by_letters.get(item.letters):
+                return None
+        elif len(item.body) < MIN_MOVE:
+            return None
+        body = item.body
+        found = self.by_body.get(body)
+        first = found[0] if found else None
+        longs = self.by_letters.get(item.letters) if self.by_letters else None
+        other = next((s for s in longs if s[1].body == body), None) if longs else None
+        if other is not None and (first is None or other[0] < first[0]):
+            assert longs is not None
+            longs.remove(other)
+            return other[1]
+        if found:
+            return found.popleft()[1]
+        return None
+
+
 def diff_units(
     old: Iterable[Unit],
     new: Iterable[Unit],
@@ -1156,16 +1244,12 @@ def diff_units(
     pool_old, pool_new, changes = findings.pool_old, findings.pool_new, findings.changes
 
     # moves: the same text (without its label) left one place and appears at another
-    by_body: dict[str, deque[tuple[_Item, tuple]]] = defaultdict(deque)
-    for item, group in pool_old:
-        if len(item.body) >= MIN_MOVE:
-            by_body[item.body].append((item, group))
+    sources = _Sources(pool_old)
     moved_old: set[int] = set()
     rest_new: list[tuple[_Item, tuple]] = []
     for item, group in pool_new:
-        found = by_body.get(item.body) if len(item.body) >= MIN_MOVE else None
-        if found:
-            source, _ = found.popleft()
+        source = sources.take(item)
+        if source is not None:
             moved_old.add(id(source))
             if source.unit.section == item.unit.section:
                 findings.place(source, item)
@@ -1173,19 +1257,21 @@ def diff_units(
         else:
             rest_new.append((item, group))
     rest_old = [(i, g) for i, g in pool_old if id(i) not in moved_old]
-    # a short text moves too when it is the only one of its words in its section
-    once_old = Counter((i.unit.section, i.body) for i, _ in rest_old)
-    once_new = Counter((i.unit.section, i.body) for i, _ in rest_new)
+    # a short text moves too when it is the only one of its words in its section (no
+    # text of MIN_MOVE characters is left on both sides: a long one is not looked at)
+    once_old = Counter((i.unit.section, i.body) for i, _ in rest_old if not i.deferred)
+    once_new = Counter((i.unit.section, i.body) for i, _ in rest_new if not i.deferred)
     short = {
         spot: (i, g)
         for i, g in rest_old
-        if once_old[spot := (i.unit.section, i.body)] == 1
+        if not i.deferred
+        and once_old[spot := (i.unit.section, i.body)] == 1
         and once_new[spot] == 1
         and _movable(i.body)
     }
     still_new = []
     for item, group in rest_new:
-        where = (item.unit.section, item.body)
+        where = None if item.deferred else (item.unit.section, item.body)
         if where in short:
             source, _ = short.pop(where)
             moved_old.add(id(source))

@@ -172,6 +172,38 @@ def test_two_long_paragraphs_compare_as_their_normalised_texts() -> None:
     assert verdicts[True, False] + verdicts[False, False] > 5, verdicts
 
 
+def _numbered_lines(seed: int, count: int) -> list[str]:
+    """Lines of placeholder words, one paragraph together, each numbered (no two alike)."""
+    rng = random.Random(seed)
+    bits = ["Test", "text", "end-user", "word", "—", "“item”", "rule"]
+    return [
+        "Test " + " ".join(rng.choice(bits) for _ in range(rng.randrange(8, 20))) + f" {k}."
+        for k in range(count)
+    ]
+
+
+def test_long_paragraphs_moved_between_labels_are_moved() -> None:
+    """A long paragraph found different from the one at its label is not normalised
+    unless a paragraph on the other side holds as many "e": the two moved here are
+    found, one of them across 20,000 characters (the same text once normalised, its
+    spaced dashes closed up), in both directions."""
+    a, b, c = (_numbered_lines(seed, count) for seed, count in ((1, 300), (2, 300), (3, 250)))
+    folded = [line.replace(" — ", "—") for line in c]
+    assert len("(c) " + " ".join(c)) > 20_000 >= len("(b) " + " ".join(folded))
+    revised = [*a[:100], a[100] + " Revised.", *a[101:]]
+    old, new = (
+        "\n".join(f"({label}) " + "\n".join(text) for label, text in zip("abc", side, strict=True))
+        for side in ((a, b, c), (revised, folded, b))
+    )
+    expected = [("modified", "(a)", None), ("moved", "(b)", "(c)"), ("moved", "(c)", "(b)")]
+    for first, second in ((old, new), (new, old)):
+        diff = diff_texts(first, second)
+        assert [(c.op, c.ident, c.old_ident) for c in diff.changes] == expected
+        [words] = [c.words for c in diff.changes if c.op == "modified"]
+        marks = [(op, t) for op, t in words if op != "equal"]
+        assert marks == [("insert" if first is old else "delete", "Revised.")]
+
+
 # --- labels -------------------------------------------------------------------------------
 
 
