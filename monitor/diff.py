@@ -796,11 +796,12 @@ class _Aligned:
         stretches are split into words."""
         a: list[tuple[str, str]] = []
         b: list[tuple[str, str]] = []
+        new = self.new
         for shared, a1, a2, b1, b2 in self.stretches():
             if shared:
-                text = self.new[b1:b2]
-                body = text.rstrip(" ")
-                a.append((body, text[len(body) :]))
+                # a stretch ends with the space of its cut, but the last one
+                body = new[b1 : b2 - 1] if b2 <= len(new) else new[b1:].rstrip(" ")
+                a.append((body, " " if b2 <= len(new) else new[b1 + len(body) :]))
                 b.append(a[-1])
             else:
                 a += _WORDS.findall(self.old, a1, a2)
