@@ -1531,52 +1531,52 @@ class TextDiff:
     def render_text(self) -> str:
         """Unified-style text: "@@ section @@" headers, "-"/"+" lines, and for a
         revised paragraph a "~" line marking words [-removed-]{+added+}."""
-        lines = [f"--- {self.old_name}", f"+++ {self.new_name}", f"# {self.summary()}"]
+        return "".join(self.text_parts())
+
+    def text_parts(self) -> Iterator[str]:
+        """`render_text` in the order it is written, its lines ended by newlines: the
+        texts of a change as they are, not copied into lines (`monitor diff` writes
+        them as they come, without one string of the whole output)."""
+        yield f"--- {self.old_name}\n+++ {self.new_name}\n# {self.summary()}\n"
         for section in self.sections:
-            lines.append(f"@@ {section.display} ({section.status}) @@")
+            yield f"@@ {section.display} ({section.status}) @@\n"
             if section.status != "changed":
                 mark = "+" if section.status == "added" else "-"
                 for c in section.changes:
                     if c.op == "moved":
                         origin = f"from {c.old_display}" if c.old_display else "within it"
-                        lines.append(f"> {c.display} moved {origin}")
-                    lines.append(f"{mark} {c.new if c.new is not None else c.old}")
+                        yield f"> {c.display} moved {origin}\n"
+                    yield from (f"{mark} ", c.new if c.new is not None else c.old or "", "\n")
                 continue
             for c in section.changes:
                 if c.op == "modified":
                     where = f" (was {c.old_display})" if c.old_display else ""
-                    lines.append(f"~ {c.display} revised{where}")
-                    lines.append(f"- {c.old}")
-                    lines.append(f"+ {c.new}")
-                    marked = "".join(
-                        f"[-{t}-]" if op == "delete" else f"{{+{t}+}}" if op == "insert" else t
-                        for op, t in c.words
-                    )
-                    lines.append(f"~ {marked}")
+                    yield f"~ {c.display} revised{where}\n"
+                    yield from ("- ", c.old or "", "\n+ ", c.new or "", "\n~ ")
+                    for op, t in c.words:
+                        if op == "equal":
+                            yield t
+                        else:
+                            yield from ("[-", t, "-]") if op == "delete" else ("{+", t, "+}")
+                    yield "\n"
                 elif c.op == "added":
-                    lines.append(f"+ {c.display} added")
-                    lines.append(f"+ {c.new}")
+                    yield from (f"+ {c.display} added\n+ ", c.new or "", "\n")
                 elif c.op == "deleted":
-                    lines.append(f"- {c.display} removed")
-                    lines.append(f"- {c.old}")
+                    yield from (f"- {c.display} removed\n- ", c.old or "", "\n")
                 else:
                     origin = f"from {c.old_display}" if c.old_display else "within its section"
-                    lines.append(f"> {c.display} moved {origin}")
-                    lines.append(f"  {c.new}")
+                    yield from (f"> {c.display} moved {origin}\n  ", c.new or "", "\n")
         if self.entities is not None and not self.entities.empty:
-            lines.append("@@ Entity List @@")
+            yield "@@ Entity List @@\n"
             for e in self.entities.added:
-                lines.append(f"+ [{e.country or '?'}] {_entry_line(e)}")
+                yield f"+ [{e.country or '?'}] {_entry_line(e)}\n"
             for e in self.entities.removed:
-                lines.append(f"- [{e.country or '?'}] {_entry_line(e)}")
+                yield f"- [{e.country or '?'}] {_entry_line(e)}\n"
             for c in self.entities.modified:
-                lines.append(
-                    f"~ [{c.new.country or '?'}] {c.new.name}: revised {', '.join(c.fields)}"
-                )
+                yield f"~ [{c.new.country or '?'}] {c.new.name}: revised {', '.join(c.fields)}\n"
                 for f in c.fields:
-                    lines.append(f"  - {f}: {_show(_field(c.old, f))}")
-                    lines.append(f"  + {f}: {_show(_field(c.new, f))}")
-        return "\n".join(lines) + "\n"
+                    yield f"  - {f}: {_show(_field(c.old, f))}\n"
+                    yield f"  + {f}: {_show(_field(c.new, f))}\n"
 
     def render_html(self, title: str | None = None) -> str:
         """A whole HTML page, every text autoescaped, insertions and deletions inline."""

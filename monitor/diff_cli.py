@@ -83,7 +83,7 @@ def run(argv: list[str], *, own_process: bool = False) -> int:
     elif args.fmt == "html":
         sys.stdout.write(result.render_html())
     else:
-        sys.stdout.write(result.render_text())
+        sys.stdout.writelines(result.text_parts())
     return 0
 
 
