@@ -1796,9 +1796,12 @@ def units_from_ecfr(
 
 
 def _is_csl(data: bytes, name: str) -> bool:
-    first = data.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].decode("utf-8", "replace").lower()
-    columns = {c.strip().strip('"') for c in first.split(",")}
-    return name.lower().endswith(".csv") or {"source", "name"} <= columns
+    if name.lower().endswith(".csv"):
+        return True
+    data = data.lstrip(b"\xef\xbb\xbf")
+    end = data.find(b"\n")  # the first line, not a copy of the rest of the file
+    first = (data if end < 0 else data[:end]).decode("utf-8", "replace").lower()
+    return {"source", "name"} <= {c.strip().strip('"') for c in first.split(",")}
 
 
 def load_bytes(data: bytes, name: str) -> Loaded:
