@@ -790,23 +790,54 @@ class _Aligned:
             old_keys.append(found)
         return " ".join(filter(None, old_keys)), " ".join(filter(None, new_keys))
 
-    def tokens(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    def tokens(
+        self,
+    ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[int, int]]]:
         """The (token, whitespace) of both texts: a shared stretch is one token, the
         same on both sides (it compares equal and shows as it is), and only the other
-        stretches are split into words."""
+        stretches are split into words; and where the shared ones are on each side."""
         a: list[tuple[str, str]] = []
         b: list[tuple[str, str]] = []
+        shared_at: list[tuple[int, int]] = []
         new = self.new
         for shared, a1, a2, b1, b2 in self.stretches():
             if shared:
                 # a stretch ends with the space of its cut, but the last one
                 body = new[b1 : b2 - 1] if b2 <= len(new) else new[b1:].rstrip(" ")
+                shared_at.append((len(a), len(b)))
                 a.append((body, " " if b2 <= len(new) else new[b1 + len(body) :]))
                 b.append(a[-1])
             else:
                 a += _WORDS.findall(self.old, a1, a2)
                 b += _WORDS.findall(self.new, b1, b2)
-        return a, b
+        return a, b, shared_at
+
+    def mostly_shared(self) -> bool:
+        """Whether the stretches both texts share hold most of each (their word diff is
+        then matched between these stretches only: a paragraph revised here and there,
+        not two texts that happen to share a sentence or two)."""
+        size_old = size_new = 0
+        for i, j, n in self.runs:
+            size_old += self.at_old[i + n] - self.at_old[i]
+            size_new += self.at_new[j + n] - self.at_new[j]
+        return 10 * size_old >= 9 * len(self.old) and 10 * size_new >= 9 * len(self.new)
+
+
+def _between(
+    a: list[str], b: list[str], shared_at: list[tuple[int, int]]
+) -> list[tuple[str, int, int, int, int]]:
+    """The opcodes of two token lists whose tokens at `shared_at` are equal, the others
+    matched between them only."""
+    ops: list[tuple[str, int, int, int, int]] = []
+    i0 = j0 = 0
+    for i, j in [*shared_at, (len(a), len(b))]:
+        if i0 < i or j0 < j:
+            found = opcodes(a[i0:i], b[j0:j], autojunk=j - j0 > 2000)
+            ops += [(t, x1 + i0, x2 + i0, y1 + j0, y2 + j0) for t, x1, x2, y1, y2 in found]
+        if i < len(a):
+            ops.append(("equal", i, i + 1, j, j + 1))
+        i0, j0 = i + 1, j + 1
+    return ops
 
 
 def word_diff(old: str, new: str) -> list[tuple[str, str]]:
@@ -820,11 +851,17 @@ def _word_runs(old: str, new: str, aligned: _Aligned | None = None) -> list[tupl
     their sentences differ (`aligned`, made here when not given)."""
     if aligned is None and len(old) + len(new) > WORDY:
         aligned = _Aligned.of(old, new)
+    ka: list[str]
+    shared_at: list[tuple[int, int]] = []
     if aligned is not None:
-        a, b = aligned.tokens()
+        a, b, shared_at = aligned.tokens()
     else:
         a, b = _around_change(old, new) or (_WORDS.findall(old), _WORDS.findall(new))
-    ops = opcodes(_keys(a), _keys(b), autojunk=len(b) > 2000)
+    ka, kb = _keys(a), _keys(b)
+    if aligned is not None and aligned.mostly_shared():
+        ops = _between(ka, kb, shared_at)
+    else:
+        ops = opcodes(ka, kb, autojunk=len(b) > 2000)
     out: list[tuple[str, str]] = []
     pending = ""  # whitespace after a change, shown before the next equal run
 
