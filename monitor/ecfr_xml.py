@@ -57,6 +57,8 @@ class Section:
 
 def _inline(el: Any) -> str:
     """The text of an element and its inline children; entity references add nothing."""
+    if not len(el):  # most table cells
+        return el.text or ""
     chunks = [el.text or ""]
     for child in el:
         if isinstance(child.tag, str):
@@ -66,8 +68,9 @@ def _inline(el: Any) -> str:
 
 
 def _blocks(el: Any, top: bool = False) -> Iterator[str]:
+    """The paragraphs of an element, whitespace squeezed (some of them empty)."""
     if el.text and el.text.strip():
-        yield el.text
+        yield _squeeze(el.text)
     for child in el:
         tag = child.tag if isinstance(child.tag, str) else None
         if tag is None or (top and tag == "HEAD"):
@@ -75,12 +78,12 @@ def _blocks(el: Any, top: bool = False) -> Iterator[str]:
         elif tag in CONTAINERS:
             yield from _blocks(child)
         elif tag in ROWS:
-            cells = (_squeeze(_inline(cell)) for cell in child if isinstance(cell.tag, str))
-            yield " | ".join(c for c in cells if c)
+            cells = [" ".join(_inline(cell).split()) for cell in child if isinstance(cell.tag, str)]
+            yield " | ".join(filter(None, cells))
         else:
-            yield _inline(child)
+            yield _squeeze(_inline(child))
         if child.tail and child.tail.strip():
-            yield child.tail
+            yield _squeeze(child.tail)
 
 
 def _squeeze(text: str) -> str:
@@ -89,7 +92,7 @@ def _squeeze(text: str) -> str:
 
 def section_text(node: Any) -> str:
     """Whitespace normalised, one paragraph per line, the heading left out."""
-    return "\n".join(p for p in (_squeeze(b) for b in _blocks(node, top=True)) if p)
+    return "\n".join(filter(None, _blocks(node, top=True)))
 
 
 def _heading(node: Any) -> str:
