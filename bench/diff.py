@@ -370,6 +370,7 @@ def main() -> None:
     if git is None:
         raise SystemExit("git not found: the baseline is git diff --no-index --histogram")
     cases = set(args.only.split(","))
+    print("load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     with tempfile.TemporaryDirectory() as folder:
         bench = Bench(Path(folder), git)
         if "text" in cases:
@@ -384,6 +385,7 @@ def main() -> None:
                 f"  {name}: {grown / 1e6:.1f} MB, input {size / 1e6:.1f} MB (both files) "
                 f"= {grown / size:.1f}x{verdict(grown / size, 'memory')}"
             )
+    print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":
