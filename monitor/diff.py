@@ -771,9 +771,9 @@ class _Aligned:
             # each stretch with a key adds a space between it and the next one
             lengths[0] += len(key_old) + bool(key_old)
             lengths[1] += len(key_new) + bool(key_new)
-        if equal:
-            return True
-        if self.runs and lengths[0] != lengths[1]:  # a shared stretch: a space each
+        if equal or not self.runs:  # no shared stretch: one, the whole of each text
+            return equal
+        if lengths[0] != lengths[1]:  # a shared stretch's key and a space on each side
             return False
         return None
 
@@ -849,10 +849,9 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
 
 def _word_runs(old: str, new: str, aligned: _Aligned | None = None) -> list[tuple[str, str]]:
     """`word_diff` of two cleaned paragraphs; two long ones word by word only where
-    their sentences differ (`aligned`, made here when not given)."""
+    their lines or sentences differ (`aligned`, made here when not given)."""
     if aligned is None and len(old) + len(new) > WORDY:
         aligned = _Aligned.of(old, new)
-    ka: list[str]
     shared_at: list[tuple[int, int]] = []
     if aligned is not None:
         a, b, shared_at = aligned.tokens()
@@ -1117,7 +1116,8 @@ class _Findings:
 
     def same(self, old: str, new: str) -> bool:
         """Whether two texts are the same once normalised; two long ones are aligned by
-        sentence first (`_Aligned`), and what they share is normalised once."""
+        their lines or sentences first (`_Aligned`), and what they share is normalised
+        once, or not at all when what they do not share decides."""
         if old == new:
             return True
         cache = self.cache
