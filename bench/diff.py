@@ -10,7 +10,7 @@ in the same run, on three inputs, and its peak memory against the input size.
    sentence, and a labelled paragraph runs on to the next label: paragraphs of up to
    800 KB, the case that took 41 s at 2 MB. Printed per size: git, the diff in
    process (`diff_files`: read, split into paragraphs, diff), the diff stage alone
-   (`diff_units` on the units read beforehand), the whole command; then the growth of
+   (`diff_loaded` on the inputs read beforehand), the whole command; then the growth of
    the in-process time per doubling of the input.
 2. **The Entity List supplement**: a SYNTHETIC Supplement No. 4 to part 744 of 3,000
    entries in the eCFR's XML (tests/synthetic_entity_list.py: fictional entries, the
@@ -56,7 +56,7 @@ from pathlib import Path
 from lxml import etree
 
 import monitor.diff
-from monitor.diff import diff_documents, diff_files, diff_units, load_path, units_from_fr
+from monitor.diff import diff_documents, diff_files, diff_loaded, load_path, units_from_fr
 from tests.synthetic_entity_list import edited as edited_list
 from tests.synthetic_entity_list import part_xml, rows
 from watchers.ecfr import parse_part
@@ -78,7 +78,7 @@ PROBES = {
     "in-process": VM
     + """
 from monitor.diff import diff_files
-import monitor.entities, monitor.fedreg_xml, watchers.ecfr
+import monitor.ecfr_xml, monitor.entities, monitor.fedreg_xml
 before = vm("VmRSS")
 diff_files(sys.argv[1], sys.argv[2])
 print(before, vm("VmHWM"))
@@ -263,7 +263,7 @@ def bench_text(bench: Bench, runs: int) -> None:
             [
                 bench.git_job(old, new),
                 lambda old=old, new=new: diff_files(old, new),
-                lambda sides=sides: diff_units(sides[0].units, sides[1].units),
+                lambda sides=sides: diff_loaded(*sides),
                 bench.command_job(old, new),
             ],
             runs,
@@ -337,7 +337,7 @@ def bench_fr(bench: Bench, runs: int, edits: int, block: int) -> None:
         [
             bench.git_job(old, new),
             lambda: diff_files(old, new),
-            lambda: diff_units(sides[0].units, sides[1].units),
+            lambda: diff_loaded(*sides),
             bench.command_job(old, new),
             bench.command_job(*tiny),
         ],
@@ -345,7 +345,7 @@ def bench_fr(bench: Bench, runs: int, edits: int, block: int) -> None:
     )
     row("git diff --no-index --histogram OLD NEW", git_time, git_time)
     row("in-process diff_files(OLD, NEW): read + parse + diff", whole, git_time)
-    row("in-process diff stage only: diff_units on parsed units", stage, git_time)
+    row("in-process diff stage only: diff_loaded on parsed units", stage, git_time)
     command = verdict(cli_time, "fr command", " s")
     row("whole command: python -m monitor diff OLD NEW", cli_time, git_time, command)
     row("  of which start-up: the command on two one-line texts", start_time, git_time)
@@ -370,6 +370,7 @@ def main() -> None:
     if git is None:
         raise SystemExit("git not found: the baseline is git diff --no-index --histogram")
     cases = set(args.only.split(","))
+    print("load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     with tempfile.TemporaryDirectory() as folder:
         bench = Bench(Path(folder), git)
         if "text" in cases:
@@ -384,6 +385,7 @@ def main() -> None:
                 f"  {name}: {grown / 1e6:.1f} MB, input {size / 1e6:.1f} MB (both files) "
                 f"= {grown / size:.1f}x{verdict(grown / size, 'memory')}"
             )
+    print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -16,9 +16,10 @@ section. On top of that:
   moved to another section) is reported as moved, not as a deletion and an addition;
 - **section-aware**: a section present on one side only is "added" or "removed" as a
   whole, and changes are grouped by section;
-- **word-level detail** for a modified paragraph (difflib on word tokens; in one of
-  more than 20,000 characters, the sentences printed the same on both sides are
-  matched first, and only the others are split into words);
+- **word-level detail** for a modified paragraph (difflib on word tokens; in two of
+  more than 4,000 characters together, the lines (as read) or sentences printed the
+  same on both sides are matched first, and only the others are split into words; in
+  two of more than 40,000, what they share is also normalised once for both sides);
 - **bounded work on any input**: lines and words are matched by anchors
   (`monitor.matching`), difflib only inside small gaps; a long run of changed lines
   pairs in order; moves are found by hashing their text.
@@ -44,11 +45,11 @@ import bisect
 import re
 import unicodedata
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
-from itertools import groupby, repeat
-from operator import attrgetter, is_
+from itertools import accumulate, compress, groupby, repeat
+from operator import attrgetter, is_, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -119,23 +120,25 @@ _OTHER_SPACES = (
 )
 
 
+_SPACES = _ASCII_SPACES + _OTHER_SPACES
+
+
 def _collapsed(text: str) -> bool:
     """Whether `" ".join(text.split())` is `text`, as most long texts already are (a
     paragraph as read): found by a few searches in C instead of a split and a join of
-    each of its words (on a short text, splitting is as fast)."""
+    each of its words (on a short text, splitting is as fast); a search for one
+    character is faster than `str.isprintable`, and an ASCII text needs nine."""
     if len(text) < 1000 or "  " in text or text[:1] == " " or text[-1:] == " ":
         return False
-    if text.isprintable():  # no whitespace but " " is printable
-        return True
-    spaces = _ASCII_SPACES if text.isascii() else _ASCII_SPACES + _OTHER_SPACES
-    return not any(c in text for c in spaces)
+    return not any(c in text for c in (_ASCII_SPACES if text.isascii() else _SPACES))
 
 
 def clean(text: str) -> str:
     """Text as shown: NFC, invisible characters dropped, end-of-line hyphenation
-    joined (the hyphen kept), whitespace collapsed."""
+    joined (the hyphen kept), whitespace collapsed. The invisible characters go first:
+    one between a letter and its accent would keep them apart."""
     if not text.isascii():
-        text = _replaced(unicodedata.normalize("NFC", text), _INVISIBLE)
+        text = unicodedata.normalize("NFC", _replaced(text, _INVISIBLE))
     if "\n" in text:
         for hyphen, joined in _EOL_HYPHENS.items():
             if hyphen in text:
@@ -157,6 +160,43 @@ def normalise(text: str) -> str:
         if "--" in text:
             text = _DASHES.sub(" - ", text)
     return text if _collapsed(text) else " ".join(text.split())
+
+
+_FOLDS = {char: by for char, by in _FOLDED.items() if char not in _INVISIBLE}
+
+
+def _normalise_clean(text: str) -> str:
+    """`normalise` of a clean text (`clean`: NFC, no invisible character, one space
+    between words), which needs no Unicode normalisation and no check for
+    whitespace to collapse unless a dash folded to " - " meets another or an end of
+    the text: each dash splits the text, and the spaces next to it are dropped from
+    the pieces it leaves (one pass, not one per way a space can stand by it)."""
+    single = True  # one space between words
+    if not text.isascii():
+        for char, by in _FOLDS.items():
+            if char not in text:
+                continue
+            if by != " - ":
+                text = text.replace(char, by)
+                continue
+            pieces = text.split(char)
+            last = len(pieces) - 1
+            for k, piece in enumerate(pieces):
+                if k and piece[:1] == " ":
+                    piece = piece[1:]
+                if k < last and piece[-1:] == " ":
+                    piece = piece[:-1]
+                pieces[k] = piece
+                single = single and bool(piece)
+            text = " - ".join(pieces)
+        if "§ " in text:
+            text = _SECTION_SIGN.sub("§", text)
+    if "-" in text:
+        text = _WORD_HYPHEN.sub("", text)
+        if "--" in text:
+            text = _DASHES.sub(" - ", text)
+            single = False
+    return text if single else " ".join(text.split())
 
 
 # --- paragraph labels -----------------------------------------------------------------
@@ -273,42 +313,91 @@ def _heading_section(line: str) -> str | None:
     return None
 
 
-def split_paragraphs(text: str, reflow: bool = False) -> list[str]:
+def split_paragraphs(
+    text: str, reflow: bool = False, lines: dict[str, list[str]] | None = None
+) -> list[str]:
     """Paragraphs of a text. Without `reflow`, one per line (the XML-derived texts).
     With it (plain text, hard-wrapped), a paragraph runs on until a blank line, a line
     opening with a paragraph label, a section heading or "* * *"; without blank lines
     in the text, a line also ends an unlabelled paragraph when it closes a sentence
-    and the next one starts like a new sentence."""
-    lines = text.splitlines()
+    and the next one starts like a new sentence. `lines` gets the lines of each long
+    paragraph that is its lines joined by spaces, which `_Aligned` compares."""
+    raw = text.splitlines()
     if not reflow:
-        return [c for c in (clean(line) for line in lines) if c]
-    stripped = [line.strip() for line in lines]
+        return [c for c in (clean(line) for line in raw) if c]
+    stripped = list(map(str.strip, raw))
+    count = len(stripped)
     blank_mode = not all(stripped[1:-1])
+    # the blank lines and those whose first character may open a paragraph of their
+    # own (found in C): a labelled paragraph, or any between blank lines, takes every
+    # line up to the next of them
+    stops = list(compress(range(count), map(_STOPS.__contains__, map(_FIRST, stripped))))
+    stops.append(count)
     out: list[list[str]] = []
     current: list[str] | None = None
     # what the first line of the current paragraph is: labelled, "* * *", a heading
     labelled = stars = heading = False
-    for line in stripped:
+    k = 0
+    while k < count:
+        line = stripped[k]
+        k += 1
         if not line:
             current = None
             continue
-        if line[0] in _OPENERS:
-            label = LEADING_LABELS.match(line) is not None
-            star = _STARS.match(line) is not None
-            head = _heading_section(line) is not None
-        else:
-            label = star = head = False
+        label = star = head = False
+        if _may_open(line):
+            first = line[0]
+            if first == "(":
+                label = LEADING_LABELS.match(line) is not None
+            elif first == "*":
+                star = _STARS.match(line) is not None
+            else:
+                head = _heading_section(line) is not None
         if (
             current is not None
             and not (label or star or head or stars or heading)
             and (labelled or blank_mode or not _closes_sentence(current[-1]) or line[0].islower())
         ):
             current.append(line)
-            continue
-        current = [line]
-        labelled, stars, heading = label, star, head
-        out.append(current)
-    return [c for c in map(clean, map(_joined, out)) if c]
+        else:
+            current = [line]
+            labelled, stars, heading = label, star, head
+            out.append(current)
+        if (labelled or blank_mode) and not (stars or heading):
+            up_to = stops[bisect.bisect_left(stops, k)]
+            current += stripped[k:up_to]
+            k = up_to
+    paragraphs: list[str] = []
+    for group in out:
+        if len(group) == 1:
+            paragraph = clean(group[0])
+        else:
+            # joined by newlines where a line ends as hyphenation can, else by spaces
+            # (the same once cleaned, and one space between words is kept as it is)
+            ends = set(map(_LAST, group))
+            spaced = _JOINERS.isdisjoint(ends)
+            joined = (" " if spaced else "\n").join(group)
+            paragraph = clean(joined)
+            # its lines joined by spaces when cleaning changed nothing; not where a
+            # line ends with "§", which takes the space after it
+            as_joined = paragraph is joined and len(paragraph) > LONG
+            if lines is not None and as_joined and "§" not in ends:
+                lines[paragraph] = group
+        if paragraph:
+            paragraphs.append(paragraph)
+    return paragraphs
+
+
+_FIRST = itemgetter(slice(0, 1))  # a line's first character ("" for a blank line)
+_LAST = itemgetter(-1)
+_STOPS = _OPENERS | {""}
+
+
+def _may_open(line: str) -> bool:
+    """Whether a stripped line may open a paragraph of its own: a label, "* * *", a
+    heading ("§ 744.23", "Supplement No. 4 to Part 744", "Appendix A to Part 744")."""
+    first = line[0]
+    return first in "(*§" or (first in _HEADS and line[1:2] in "uUpP")  # "Su", "Ap"
 
 
 # the last characters of a line that may join the next without a space: a hyphen, and
@@ -316,25 +405,19 @@ def split_paragraphs(text: str, reflow: bool = False) -> list[str]:
 _JOINERS = frozenset("-‐‑") | frozenset(_INVISIBLE)
 
 
-def _joined(lines: list[str]) -> str:
-    """The (stripped) lines of a paragraph as one text for `clean`: joined by newlines
-    where a line ends as hyphenation can, else by spaces (the same once cleaned, and
-    a text with one space between words is not split and joined again)."""
-    if len(lines) == 1:
-        return lines[0]
-    if any(line[-1] in _JOINERS for line in lines):
-        return "\n".join(lines)
-    return " ".join(lines)
-
-
 def units_from_text(
-    text: str, section: str = "", *, reflow: bool = True, labels: bool = True
+    text: str,
+    section: str = "",
+    *,
+    reflow: bool = True,
+    labels: bool = True,
+    lines: dict[str, list[str]] | None = None,
 ) -> list[Unit]:
     """Units of a text: paragraphs labelled by their leading "(a)", "(1)"...; with
     `reflow` (plain text) "§ 744.23 ..." and "Supplement No. 4 to Part 744" heading
-    lines open sections of their own."""
+    lines open sections of their own. `lines`: see `split_paragraphs`."""
     groups: list[tuple[str, list[str]]] = [(section, [])]
-    for paragraph in split_paragraphs(text, reflow):
+    for paragraph in split_paragraphs(text, reflow, lines):
         opened = _heading_section(paragraph) if reflow else None
         if opened is not None:
             groups.append((opened, [paragraph]))
@@ -371,13 +454,19 @@ def units_from_mapping(mapping: Mapping[str, str], *, reflow: bool = False) -> l
     return units
 
 
+def _ecfr_units(label: str, title: str | None, text: str | None) -> list[Unit]:
+    """Units of an eCFR section as the `ecfr` watcher stores it: its heading, and its
+    text (a paragraph per line) split by paragraph labels."""
+    units = [Unit(label, "heading", clean(title))] if title else []
+    return units + units_from_text(text or "", label, reflow=False)
+
+
 def units_from_document(doc: Document) -> list[Unit]:
     """Units of a stored document: an eCFR section's heading and its text split by
     paragraph labels; for other documents the title, action, abstract and dates, and
     the text line by line."""
     if doc.collection == "ecfr":
-        units = [Unit(doc.document_number, "heading", clean(doc.title))] if doc.title else []
-        return units + units_from_text(doc.text or "", doc.document_number, reflow=False)
+        return _ecfr_units(doc.document_number, doc.title, doc.text)
     section = f"FR Doc. {doc.document_number}" if doc.collection == "fr" else doc.document_number
     units = [
         Unit(section, name, clean(value))
@@ -496,14 +585,40 @@ MIN_MOVE = 20  # characters of normalised text a paragraph needs to count as mov
 _WORDS = re.compile(r"(\w+(?:[-‐‑'’]\w+)*|[^\w\s])(\s*)")
 
 
-@dataclass
+@dataclass(eq=False)
 class _Item:
+    """A unit that differs from what the other side has at its place. Its comparison
+    keys are computed when asked for: two long paragraphs found different by their
+    alignment (`_Findings.same`) are never normalised unless one may have moved."""
+
     unit: Unit
     index: int  # position in its section
-    key: str  # normalised text
-    body: str  # normalised text without its leading label
-    slot: str  # the label, made unique in the section; "" for unlabelled text
+    findings: _Findings = field(repr=False)
+    slot: str = ""  # the label, made unique in the section; "" for unlabelled text
     number: int = 0  # unlabelled: n-th under its parent
+
+    @cached_property
+    def key(self) -> str:  # normalised text
+        return self.findings.key(self.unit.text)
+
+    @cached_property
+    def body(self) -> str:  # normalised text without its leading label
+        text, label = self.unit.text, self.unit.label
+        labelled = label is not None and label.startswith("(")
+        return self.findings.body(text, self.key) if labelled else self.key
+
+    @cached_property
+    def letters(self) -> int:
+        """How many "e" its body holds, read from its text: normalising a clean text
+        changes no letter, so two texts with one body hold as many (`_Sources`)."""
+        text, label = self.unit.text, self.unit.label
+        found = LEADING_LABELS.match(text) if label is not None and label[:1] == "(" else None
+        return text.count("e", found.end() if found else 0)
+
+    @property
+    def deferred(self) -> bool:
+        """A long clean text: looked for among moves by `letters` before its body."""
+        return self.findings.cleaned and len(self.unit.text) > LONG
 
     @property
     def ident(self) -> str:
@@ -586,47 +701,167 @@ def _around_change(old: str, new: str) -> tuple[list, list] | None:
     return shared_head + middle_a + shared_tail, shared_head + middle_b + shared_tail
 
 
-LONG = 20_000  # characters of a paragraph past which its sentences are matched first
+LONG = 20_000  # characters of a paragraph past which it is compared by its lines or sentences
+WORDY = 4_000  # characters of two paragraphs past which their word diff is too
 
 
-def _sentences(text: str) -> list[str]:
-    """A paragraph cut after each ". ", the pieces joined again giving it back."""
-    parts = text.split(". ")
-    return [p + ". " for p in parts[:-1]] + parts[-1:]
+@dataclass
+class _Aligned:
+    """Two long texts (a whole unlabelled text can be one paragraph) in pieces: the
+    lines they were read from, joined by spaces, or else cut after each ". "; and the
+    runs of pieces printed the same on both sides. What differs between the texts is
+    what lies between these runs, and only that is normalised twice or split into
+    words. Normalising is local at such a cut (no fold, hyphen, dash or space rule
+    reaches over a ". " or over the space between two lines, but after a "§", which
+    `split_paragraphs` sees to), so a text's key is the keys of its stretches joined
+    by a space, and a stretch printed the same on both sides is normalised once."""
+
+    old: str
+    new: str
+    at_old: list[int]  # where each piece starts, and one past the end
+    at_new: list[int]
+    runs: list[tuple[int, int, int]]  # (i, j, n): pieces i.. of old are j.. of new
+
+    @classmethod
+    def of(
+        cls,
+        old: str,
+        new: str,
+        lines_old: list[str] | None = None,
+        lines_new: list[str] | None = None,
+    ) -> _Aligned:
+        """The alignment of two texts, by their lines when both sides have them."""
+        if lines_old is not None and lines_new is not None:
+            pieces_old, pieces_new, cut = list(lines_old), list(lines_new), " "
+        else:
+            pieces_old, pieces_new, cut = old.split(". "), new.split(". "), ". "
+        step = len(cut).__add__
+        at_old = list(accumulate(map(step, map(len, pieces_old)), initial=0))
+        at_new = list(accumulate(map(step, map(len, pieces_new)), initial=0))
+        # the last piece has no cut after it: it equals the last piece only (no other
+        # piece ends with the cut)
+        pieces_old[-1] += cut
+        pieces_new[-1] += cut
+        return cls(old, new, at_old, at_new, equal_runs(pieces_old, pieces_new))
+
+    def stretches(self) -> Iterator[tuple[bool, int, int, int, int]]:
+        """(shared, start, end in old, start, end in new) of each stretch in order."""
+        at_old, at_new = self.at_old, self.at_new
+        i0 = j0 = 0
+        for i, j, n in [*self.runs, (len(at_old) - 1, len(at_new) - 1, 0)]:
+            if i0 < i or j0 < j:
+                yield False, at_old[i0], at_old[i], at_new[j0], at_new[j]
+            if n:
+                yield True, at_old[i], at_old[i + n], at_new[j], at_new[j + n]
+            i0, j0 = i + n, j + n
+
+    def verdict(self, key: Callable[[str], str]) -> bool | None:
+        """Whether the texts are the same once normalised, from the stretches they do not
+        share: the same when each of these is (their keys being the keys of their
+        stretches joined by a space), not when the keys these make differ in length
+        (what they share adds as much to both); None when that does not tell."""
+        lengths = [0, 0]
+        equal = True
+        for shared, a1, a2, b1, b2 in self.stretches():
+            if shared:
+                continue
+            key_old = key(self.old[a1 : a2 - 1]) if a1 < a2 else ""
+            key_new = key(self.new[b1 : b2 - 1]) if b1 < b2 else ""
+            equal = equal and key_old == key_new
+            # each stretch with a key adds a space between it and the next one
+            lengths[0] += len(key_old) + bool(key_old)
+            lengths[1] += len(key_new) + bool(key_new)
+        if equal or not self.runs:  # no shared stretch: one, the whole of each text
+            return equal
+        if lengths[0] != lengths[1]:  # a shared stretch's key and a space on each side
+            return False
+        return None
+
+    def keys(self, key: Callable[[str], str]) -> tuple[str, str]:
+        """The comparison keys of both texts, `key` normalising each stretch (without
+        the space its last cut ends with, which normalising drops: what is left of a
+        text with one space between words is one too, not split and joined again)."""
+        old_keys: list[str] = []
+        new_keys: list[str] = []
+        for shared, a1, a2, b1, b2 in self.stretches():
+            found = key(self.new[b1 : b2 - 1]) if b1 < b2 else ""
+            new_keys.append(found)
+            if not shared:
+                found = key(self.old[a1 : a2 - 1]) if a1 < a2 else ""
+            old_keys.append(found)
+        return " ".join(filter(None, old_keys)), " ".join(filter(None, new_keys))
+
+    def tokens(
+        self,
+    ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[int, int]]]:
+        """The (token, whitespace) of both texts: a shared stretch is one token, the
+        same on both sides (it compares equal and shows as it is), and only the other
+        stretches are split into words; and where the shared ones are on each side."""
+        a: list[tuple[str, str]] = []
+        b: list[tuple[str, str]] = []
+        shared_at: list[tuple[int, int]] = []
+        new = self.new
+        for shared, a1, a2, b1, b2 in self.stretches():
+            if shared:
+                # a stretch ends with the space of its cut, but the last one
+                body = new[b1 : b2 - 1] if b2 <= len(new) else new[b1:].rstrip(" ")
+                shared_at.append((len(a), len(b)))
+                a.append((body, " " if b2 <= len(new) else new[b1 + len(body) :]))
+                b.append(a[-1])
+            else:
+                a += _WORDS.findall(self.old, a1, a2)
+                b += _WORDS.findall(self.new, b1, b2)
+        return a, b, shared_at
+
+    def mostly_shared(self) -> bool:
+        """Whether the stretches both texts share hold most of each (their word diff is
+        then matched between these stretches only: a paragraph revised here and there,
+        not two texts that happen to share a sentence or two)."""
+        size_old = size_new = 0
+        for i, j, n in self.runs:
+            size_old += self.at_old[i + n] - self.at_old[i]
+            size_new += self.at_new[j + n] - self.at_new[j]
+        return 10 * size_old >= 9 * len(self.old) and 10 * size_new >= 9 * len(self.new)
 
 
-def _by_sentence(old: str, new: str) -> tuple[list, list]:
-    """The (token, whitespace) of two long cleaned paragraphs (a whole unlabelled text
-    can be one): each run of sentences printed the same on both sides is one token, the
-    same on both (as `_around_change` keeps a shared start and end), and only the other
-    sentences are split into words, so what is matched word by word is what changed."""
-    sa, sb = _sentences(old), _sentences(new)
-    a: list[tuple[str, str]] = []
-    b: list[tuple[str, str]] = []
+def _between(
+    a: list[str], b: list[str], shared_at: list[tuple[int, int]]
+) -> list[tuple[str, int, int, int, int]]:
+    """The opcodes of two token lists whose tokens at `shared_at` are equal, the others
+    matched between them only."""
+    ops: list[tuple[str, int, int, int, int]] = []
     i0 = j0 = 0
-    for i, j, n in [*equal_runs(sa, sb), (len(sa), len(sb), 0)]:
-        if i0 < i:
-            a += _WORDS.findall("".join(sa[i0:i]))
-        if j0 < j:
-            b += _WORDS.findall("".join(sb[j0:j]))
-        if n:
-            shared = "".join(sb[j : j + n])
-            body = shared.rstrip(" ")
-            a.append((body, shared[len(body) :]))
-            b.append(a[-1])
-        i0, j0 = i + n, j + n
-    return a, b
+    for i, j in [*shared_at, (len(a), len(b))]:
+        if i0 < i or j0 < j:
+            found = opcodes(a[i0:i], b[j0:j], autojunk=j - j0 > 2000)
+            ops += [(t, x1 + i0, x2 + i0, y1 + j0, y2 + j0) for t, x1, x2, y1, y2 in found]
+        if i < len(a):
+            ops.append(("equal", i, i + 1, j, j + 1))
+        i0, j0 = i + 1, j + 1
+    return ops
 
 
 def word_diff(old: str, new: str) -> list[tuple[str, str]]:
     """(op, text) runs, op "equal", "delete" or "insert", of two paragraphs compared
     word by word on their normalised tokens; equal runs show the new text."""
-    old, new = clean(old), clean(new)
-    if len(old) + len(new) > 2 * LONG:
-        a, b = _by_sentence(old, new)
+    return _word_runs(clean(old), clean(new))
+
+
+def _word_runs(old: str, new: str, aligned: _Aligned | None = None) -> list[tuple[str, str]]:
+    """`word_diff` of two cleaned paragraphs; two long ones word by word only where
+    their lines or sentences differ (`aligned`, made here when not given)."""
+    if aligned is None and len(old) + len(new) > WORDY:
+        aligned = _Aligned.of(old, new)
+    shared_at: list[tuple[int, int]] = []
+    if aligned is not None:
+        a, b, shared_at = aligned.tokens()
     else:
         a, b = _around_change(old, new) or (_WORDS.findall(old), _WORDS.findall(new))
     ka, kb = _keys(a), _keys(b)
+    if aligned is not None and aligned.mostly_shared():
+        ops = _between(ka, kb, shared_at)
+    else:
+        ops = opcodes(ka, kb, autojunk=len(b) > 2000)
     out: list[tuple[str, str]] = []
     pending = ""  # whitespace after a change, shown before the next equal run
 
@@ -638,7 +873,7 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
         else:
             out.append((op, text))
 
-    for tag, i1, i2, j1, j2 in opcodes(ka, kb, autojunk=len(kb) > 2000):
+    for tag, i1, i2, j1, j2 in ops:
         if tag == "equal":
             run = b[j1:j2]
             text = "".join(map("".join, run[:-1]))
@@ -740,11 +975,8 @@ def _change(op: str, old: _Item | None, new: _Item | None, order: float) -> Chan
         new=new.unit.text if new else None,
         order=order,
     )
-    if old is not None and new is not None:
-        if old.ident != new.ident:
-            change.old_ident, change.old_display = old.ident, old.display
-        if op == "modified":
-            change.words = word_diff(old.unit.text, new.unit.text)
+    if old is not None and new is not None and old.ident != new.ident:
+        change.old_ident, change.old_display = old.ident, old.display
     return change
 
 
@@ -846,7 +1078,10 @@ class _Findings:
     and length, by section) and the changes so far. Comparison keys are computed only
     for units that differ as printed (`cache`: text -> key, for both sides)."""
 
+    cleaned: bool = False  # the texts are clean (`clean`) already
+    read_lines: Mapping[str, list[str]] = field(default_factory=dict)  # of long texts
     cache: dict[str, str] = field(default_factory=dict)
+    aligned: dict[tuple[str, str], _Aligned] = field(default_factory=dict)
     pool_old: list[tuple[_Item, tuple]] = field(default_factory=list)
     pool_new: list[tuple[_Item, tuple]] = field(default_factory=list)
     placed: defaultdict[str, list[tuple[int, int, int]]] = field(
@@ -854,16 +1089,17 @@ class _Findings:
     )
     changes: list[Change] = field(default_factory=list)
 
+    def normalise(self, text: str) -> str:
+        return _normalise_clean(text) if self.cleaned else normalise(text)
+
     def key(self, text: str) -> str:
         found = self.cache.get(text)
         if found is None:
-            found = self.cache[text] = normalise(text)
+            found = self.cache[text] = self.normalise(text)
         return found
 
     def item(self, unit: Unit, index: int, slot: str = "", number: int = 0) -> _Item:
-        key = self.key(unit.text)
-        labelled = unit.label is not None and unit.label.startswith("(")
-        return _Item(unit, index, key, self.body(unit.text, key) if labelled else key, slot, number)
+        return _Item(unit, index, self, slot, number)
 
     def body(self, text: str, key: str) -> str:
         """The key of a text without its leading label. Its key without the label when
@@ -879,7 +1115,29 @@ class _Findings:
         return self.key(rest)
 
     def same(self, old: str, new: str) -> bool:
-        return old == new or self.key(old) == self.key(new)
+        """Whether two texts are the same once normalised; two long ones are aligned by
+        their lines or sentences first (`_Aligned`), and what they share is normalised
+        once, or not at all when what they do not share decides."""
+        if old == new:
+            return True
+        cache = self.cache
+        if len(old) + len(new) > 2 * LONG and (old not in cache or new not in cache):
+            lines = self.read_lines
+            aligned = _Aligned.of(old, new, lines.get(old), lines.get(new))
+            self.aligned[old, new] = aligned
+            verdict = aligned.verdict(self.normalise)
+            if verdict is not None:
+                return verdict
+            key_old, key_new = aligned.keys(self.normalise)
+            cache.setdefault(old, key_old)
+            cache.setdefault(new, key_new)
+        return self.key(old) == self.key(new)
+
+    def words(self, old: str, new: str) -> list[tuple[str, str]]:
+        """The word diff of two texts, with their alignment if `same` made one."""
+        if not self.cleaned:
+            old, new = clean(old), clean(new)
+        return _word_runs(old, new, self.aligned.get((old, new)))
 
     def place(self, old: _Item, new: _Item) -> None:
         self.placed[old.unit.section].append((old.index, new.index, 1))
@@ -957,16 +1215,61 @@ class _Findings:
             self.pool_new += [(i, group) for i in rest_new]
 
 
+class _Sources:
+    """The old units a new one may have moved from: the first one, in the order they
+    were pooled, whose body is its body (at least MIN_MOVE characters). A deferred
+    (long) unit is filed by `letters` and its body only compared, so normalised, when
+    a unit on the other side holds as many "e"."""
+
+    def __init__(self, pool: list[tuple[_Item, tuple]]) -> None:
+        self.by_body: defaultdict[str, deque[tuple[int, _Item]]] = defaultdict(deque)
+        self.by_letters: defaultdict[int, list[tuple[int, _Item]]] = defaultdict(list)
+        self.letters: set[int] | None = None  # those of the bodies in by_body, when asked
+        for position, (item, _) in enumerate(pool):
+            if item.deferred:
+                self.by_letters[item.letters].append((position, item))
+            elif len(item.body) >= MIN_MOVE:
+                self.by_body[item.body].append((position, item))
+
+    def take(self, item: _Item) -> _Item | None:
+        """The unit `item` moved from, no longer a source; None if none."""
+        if item.deferred:
+            if self.letters is None:
+                self.letters = {body.count("e") for body in self.by_body}
+            if item.letters not in self.letters and not self.by_letters.get(item.letters):
+                return None
+        elif len(item.body) < MIN_MOVE:
+            return None
+        body = item.body
+        found = self.by_body.get(body)
+        first = found[0] if found else None
+        longs = self.by_letters.get(item.letters) if self.by_letters else None
+        other = next((s for s in longs if s[1].body == body), None) if longs else None
+        if other is not None and (first is None or other[0] < first[0]):
+            assert longs is not None
+            longs.remove(other)
+            return other[1]
+        if found:
+            return found.popleft()[1]
+        return None
+
+
 def diff_units(
     old: Iterable[Unit],
     new: Iterable[Unit],
     *,
     old_name: str = "old",
     new_name: str = "new",
+    cleaned: bool = False,
+    lines: Mapping[str, list[str]] | None = None,
 ) -> TextDiff:
-    """The changes from `old` to `new`, section by section and label by label."""
+    """The changes from `old` to `new`, section by section and label by label.
+    `cleaned`: the units' texts are clean already (`clean`), as every `units_from_*`
+    but `units_from_fr` makes them, so word diffs need not clean them again. `lines`:
+    the lines long texts were read from (`split_paragraphs`), by which two of them
+    are compared rather than by sentence."""
     old_sections, new_sections = _by_section(old), _by_section(new)
-    findings = _Findings()
+    findings = _Findings(cleaned=cleaned, read_lines=lines or {})
     for section in dict.fromkeys([*new_sections, *old_sections]):
         units_old, units_new = old_sections.get(section, []), new_sections.get(section, [])
         # a section printed the same on both sides has nothing to say, nor anything
@@ -980,16 +1283,12 @@ def diff_units(
     pool_old, pool_new, changes = findings.pool_old, findings.pool_new, findings.changes
 
     # moves: the same text (without its label) left one place and appears at another
-    by_body: dict[str, deque[tuple[_Item, tuple]]] = defaultdict(deque)
-    for item, group in pool_old:
-        if len(item.body) >= MIN_MOVE:
-            by_body[item.body].append((item, group))
+    sources = _Sources(pool_old)
     moved_old: set[int] = set()
     rest_new: list[tuple[_Item, tuple]] = []
     for item, group in pool_new:
-        found = by_body.get(item.body) if len(item.body) >= MIN_MOVE else None
-        if found:
-            source, _ = found.popleft()
+        source = sources.take(item)
+        if source is not None:
             moved_old.add(id(source))
             if source.unit.section == item.unit.section:
                 findings.place(source, item)
@@ -997,19 +1296,21 @@ def diff_units(
         else:
             rest_new.append((item, group))
     rest_old = [(i, g) for i, g in pool_old if id(i) not in moved_old]
-    # a short text moves too when it is the only one of its words in its section
-    once_old = Counter((i.unit.section, i.body) for i, _ in rest_old)
-    once_new = Counter((i.unit.section, i.body) for i, _ in rest_new)
+    # a short text moves too when it is the only one of its words in its section (no
+    # text of MIN_MOVE characters is left on both sides: a long one is not looked at)
+    once_old = Counter((i.unit.section, i.body) for i, _ in rest_old if not i.deferred)
+    once_new = Counter((i.unit.section, i.body) for i, _ in rest_new if not i.deferred)
     short = {
         spot: (i, g)
         for i, g in rest_old
-        if once_old[spot := (i.unit.section, i.body)] == 1
+        if not i.deferred
+        and once_old[spot := (i.unit.section, i.body)] == 1
         and once_new[spot] == 1
         and _movable(i.body)
     }
     still_new = []
     for item, group in rest_new:
-        where = (item.unit.section, item.body)
+        where = None if item.deferred else (item.unit.section, item.body)
         if where in short:
             source, _ = short.pop(where)
             moved_old.add(id(source))
@@ -1050,7 +1351,9 @@ def diff_units(
             left[group] -= 1
             paired_old.add(id(partner))
             findings.place(partner, item)
-            changes.append(_change("modified", partner, item, item.index))
+            change = _change("modified", partner, item, item.index)
+            change.words = findings.words(partner.unit.text, item.unit.text)
+            changes.append(change)
         else:
             changes.append(_change("added", None, item, item.index))
     for runs in findings.placed.values():
@@ -1266,52 +1569,52 @@ class TextDiff:
     def render_text(self) -> str:
         """Unified-style text: "@@ section @@" headers, "-"/"+" lines, and for a
         revised paragraph a "~" line marking words [-removed-]{+added+}."""
-        lines = [f"--- {self.old_name}", f"+++ {self.new_name}", f"# {self.summary()}"]
+        return "".join(self.text_parts())
+
+    def text_parts(self) -> Iterator[str]:
+        """`render_text` in the order it is written, its lines ended by newlines: the
+        texts of a change as they are, not copied into lines (`monitor diff` writes
+        them as they come, without one string of the whole output)."""
+        yield f"--- {self.old_name}\n+++ {self.new_name}\n# {self.summary()}\n"
         for section in self.sections:
-            lines.append(f"@@ {section.display} ({section.status}) @@")
+            yield f"@@ {section.display} ({section.status}) @@\n"
             if section.status != "changed":
                 mark = "+" if section.status == "added" else "-"
                 for c in section.changes:
                     if c.op == "moved":
                         origin = f"from {c.old_display}" if c.old_display else "within it"
-                        lines.append(f"> {c.display} moved {origin}")
-                    lines.append(f"{mark} {c.new if c.new is not None else c.old}")
+                        yield f"> {c.display} moved {origin}\n"
+                    yield from (f"{mark} ", c.new if c.new is not None else c.old or "", "\n")
                 continue
             for c in section.changes:
                 if c.op == "modified":
                     where = f" (was {c.old_display})" if c.old_display else ""
-                    lines.append(f"~ {c.display} revised{where}")
-                    lines.append(f"- {c.old}")
-                    lines.append(f"+ {c.new}")
-                    marked = "".join(
-                        f"[-{t}-]" if op == "delete" else f"{{+{t}+}}" if op == "insert" else t
-                        for op, t in c.words
-                    )
-                    lines.append(f"~ {marked}")
+                    yield f"~ {c.display} revised{where}\n"
+                    yield from ("- ", c.old or "", "\n+ ", c.new or "", "\n~ ")
+                    for op, t in c.words:
+                        if op == "equal":
+                            yield t
+                        else:
+                            yield from ("[-", t, "-]") if op == "delete" else ("{+", t, "+}")
+                    yield "\n"
                 elif c.op == "added":
-                    lines.append(f"+ {c.display} added")
-                    lines.append(f"+ {c.new}")
+                    yield from (f"+ {c.display} added\n+ ", c.new or "", "\n")
                 elif c.op == "deleted":
-                    lines.append(f"- {c.display} removed")
-                    lines.append(f"- {c.old}")
+                    yield from (f"- {c.display} removed\n- ", c.old or "", "\n")
                 else:
                     origin = f"from {c.old_display}" if c.old_display else "within its section"
-                    lines.append(f"> {c.display} moved {origin}")
-                    lines.append(f"  {c.new}")
+                    yield from (f"> {c.display} moved {origin}\n  ", c.new or "", "\n")
         if self.entities is not None and not self.entities.empty:
-            lines.append("@@ Entity List @@")
+            yield "@@ Entity List @@\n"
             for e in self.entities.added:
-                lines.append(f"+ [{e.country or '?'}] {_entry_line(e)}")
+                yield f"+ [{e.country or '?'}] {_entry_line(e)}\n"
             for e in self.entities.removed:
-                lines.append(f"- [{e.country or '?'}] {_entry_line(e)}")
+                yield f"- [{e.country or '?'}] {_entry_line(e)}\n"
             for c in self.entities.modified:
-                lines.append(
-                    f"~ [{c.new.country or '?'}] {c.new.name}: revised {', '.join(c.fields)}"
-                )
+                yield f"~ [{c.new.country or '?'}] {c.new.name}: revised {', '.join(c.fields)}\n"
                 for f in c.fields:
-                    lines.append(f"  - {f}: {_show(_field(c.old, f))}")
-                    lines.append(f"  + {f}: {_show(_field(c.new, f))}")
-        return "\n".join(lines) + "\n"
+                    yield f"  - {f}: {_show(_field(c.old, f))}\n"
+                    yield f"  + {f}: {_show(_field(c.new, f))}\n"
 
     def render_html(self, title: str | None = None) -> str:
         """A whole HTML page, every text autoescaped, insertions and deletions inline."""
@@ -1420,6 +1723,7 @@ class Loaded:
     name: str
     units: list[Unit]
     entities: list[EntityEntry] | None = None
+    lines: dict[str, list[str]] = field(default_factory=dict)  # of long paragraphs
 
 
 KIND_NAMES = {
@@ -1497,10 +1801,10 @@ def units_from_ecfr(
     data: bytes, name: str = "eCFR XML"
 ) -> tuple[list[Unit], list[EntityEntry] | None]:
     """Units of an eCFR XML answer (a part, or a bulk file): each section and
-    appendix as the `ecfr` watcher stores it, its text split by paragraph labels; the
-    Entity List table's rows as entries instead (None when there is none)."""
-    from monitor.http import FetchError
-    from watchers.ecfr import parse_part
+    appendix as the `ecfr` watcher stores it (`monitor.ecfr_xml`), its text split by
+    paragraph labels; the Entity List table's rows as entries instead (None when
+    there is none)."""
+    from monitor.ecfr_xml import EcfrXMLError, Section, read_part
 
     head = data[:200_000]
     # a "<DIV5" is read up to the next tag at most (no "<" in an attribute), not to
@@ -1509,18 +1813,20 @@ def units_from_ecfr(
     if not parts:
         parts = [p.decode() for p in re.findall(rb"/part-([0-9A-Za-z]+)", head)][:1] or [""]
     title = re.search(rb"/title-(\d+)", head) or re.search(rb"(?<!\d)(\d+) CFR", head)
-    documents: dict[str, Any] = {}
+    sections: dict[str, Section] = {}
     for part in dict.fromkeys(parts):
         try:
-            found, _ = parse_part(data, name, int(title.group(1)) if title else 15, part, {})
-        except FetchError as exc:
+            found, _ = read_part(data, name, int(title.group(1)) if title else 15, part)
+        except EcfrXMLError as exc:
             raise DiffInputError(squeeze(str(exc))) from None
-        for doc in found:
-            documents.setdefault(doc.document_number, doc)
+        for section in found:
+            sections.setdefault(section.label, section)
     units: list[Unit] = []
     entries: list[EntityEntry] | None = None
-    for doc in documents.values():
-        found_units, found_entries = read_document(doc)
+    for section in sections.values():
+        found_units, found_entries = entity_rows(
+            _ecfr_units(section.label, section.title, section.text)
+        )
         units += found_units
         if found_entries is not None:
             entries = (entries or []) + found_entries
@@ -1528,9 +1834,12 @@ def units_from_ecfr(
 
 
 def _is_csl(data: bytes, name: str) -> bool:
-    first = data.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].decode("utf-8", "replace").lower()
-    columns = {c.strip().strip('"') for c in first.split(",")}
-    return name.lower().endswith(".csv") or {"source", "name"} <= columns
+    if name.lower().endswith(".csv"):
+        return True
+    data = data.lstrip(b"\xef\xbb\xbf")
+    end = data.find(b"\n")  # the first line, not a copy of the rest of the file
+    first = (data if end < 0 else data[:end]).decode("utf-8", "replace").lower()
+    return {"source", "name"} <= {c.strip().strip('"') for c in first.split(",")}
 
 
 def load_bytes(data: bytes, name: str) -> Loaded:
@@ -1570,7 +1879,8 @@ def load_bytes(data: bytes, name: str) -> Loaded:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DiffInputError(f"{name}: unknown format: not UTF-8 text, XML or CSV") from None
-    return Loaded("text", name, units_from_text(text))
+    lines: dict[str, list[str]] = {}
+    return Loaded("text", name, units_from_text(text, lines=lines), lines=lines)
 
 
 def load_path(path: Path | str) -> Loaded:
@@ -1599,7 +1909,15 @@ def diff_loaded(old: Loaded, new: Loaded) -> TextDiff:
             f"cannot compare {KIND_NAMES[old.kind]} ({old.name}) with "
             f"{KIND_NAMES[new.kind]} ({new.name})"
         )
-    result = diff_units(old.units, new.units, old_name=old.name, new_name=new.name)
+    cleaned = "fr_xml" not in (old.kind, new.kind)
+    result = diff_units(
+        old.units,
+        new.units,
+        old_name=old.name,
+        new_name=new.name,
+        cleaned=cleaned,
+        lines=old.lines | new.lines,
+    )
     both = old.entities is not None and new.entities is not None
     either = old.kind == new.kind and (old.entities is not None or new.entities is not None)
     if both or either:
@@ -1616,13 +1934,21 @@ def diff_mappings(
 ) -> TextDiff:
     """The diff of two mappings label -> text (see `units_from_mapping`)."""
     return diff_units(
-        units_from_mapping(old, reflow=reflow), units_from_mapping(new, reflow=reflow)
+        units_from_mapping(old, reflow=reflow),
+        units_from_mapping(new, reflow=reflow),
+        cleaned=True,
     )
 
 
 def diff_texts(old: str, new: str, section: str = "") -> TextDiff:
     """The diff of two plain texts (hard-wrapped lines are joined into paragraphs)."""
-    return diff_units(units_from_text(old, section), units_from_text(new, section))
+    lines: dict[str, list[str]] = {}
+    return diff_units(
+        units_from_text(old, section, lines=lines),
+        units_from_text(new, section, lines=lines),
+        cleaned=True,
+        lines=lines,
+    )
 
 
 def diff_documents(old: Document, new: Document) -> TextDiff:

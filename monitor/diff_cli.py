@@ -85,7 +85,7 @@ def run(argv: list[str], *, own_process: bool = False) -> int:
     else:  # stored text is fetched text: its escape sequences are shown, not sent
         from monitor.terminal import shown
 
-        sys.stdout.write(shown(result.render_text()))
+        sys.stdout.writelines(shown(part) for part in result.text_parts())
     return 0
 
 

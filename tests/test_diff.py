@@ -111,6 +111,99 @@ def test_every_kind_of_whitespace_is_collapsed_in_a_long_text() -> None:
     assert clean("a" * 1000 + " b") == "a" * 1000 + " b"
 
 
+def test_an_accent_kept_from_its_letter_by_an_invisible_character_joins_it() -> None:
+    """`clean` drops invisible characters before it composes accents: what it gives is
+    in NFC, as comparing clean texts takes it to be."""
+    import unicodedata
+
+    assert clean("Test cafe\u00ad\u0301") == "Test caf\u00e9"
+    assert unicodedata.is_normalized("NFC", clean("a\u200b\u0327 " * 600))
+
+
+# Placeholder words and the characters normalising folds (written for this test), and
+# what they may be replaced by: the same text once normalised, or a change.
+FOLDS = {
+    "—": ["--", "-"], "“": ['"'], "’": ["'"], "…": ["..."], "end-user": ["enduser"],
+    "§ 744.2": ["§744.2"], "Test.": ["Tost."], "word": ["ward"], "-": ["‐"],
+}  # fmt: skip
+
+
+def _long_lines(rng: random.Random) -> list[str]:
+    """Lines that make one labelled paragraph (none opens one), the characters that
+    fold at their ends too (but a hyphen, which joins lines otherwise)."""
+    bits = [*FOLDS, "test", "text", "."]
+    ends = ["—", "“", "’", "…", ".", "Test.", "--x", "text"] * 150 + ["§"]
+    return [
+        "Test " + " ".join(rng.choice(bits) for _ in range(rng.randrange(10, 40))) + " "
+        + rng.choice(ends)
+        for _ in range(400)
+    ]  # fmt: skip
+
+
+def test_two_long_paragraphs_compare_as_their_normalised_texts() -> None:
+    """Two long paragraphs are compared stretch by stretch (by the lines they were read
+    from, or else by sentence), a stretch they share normalised once: the verdict is
+    the one normalising each whole text gives, on texts made of what normalising
+    folds, next to the cuts too (a dash or "--" by a ". " or a line break)."""
+    rng = random.Random(13)
+    verdicts: Counter[tuple[bool, bool]] = Counter()
+    for _ in range(80):
+        lines = _long_lines(rng)
+        edited = list(lines)
+        for k in rng.sample(range(len(lines)), rng.randrange(1, 4)):
+            found = [f for f in FOLDS if f in edited[k][5:]]
+            if found:
+                fold = rng.choice(found)
+                edited[k] = edited[k][:5] + edited[k][5:].replace(fold, rng.choice(FOLDS[fold]), 1)
+        old, new = "(a) " + "\n".join(lines), "(a) " + "\n".join(edited)
+        same = normalise(clean(old)) == normalise(clean(new))
+        read: dict[str, list[str]] = {}
+        [unit] = units_from_text(old, lines=read)
+        # compared by its lines, unless one ends with "§" (which takes the space after it)
+        by_lines = not any(line.endswith("§") for line in lines)
+        assert len(unit.text) > 20_000 and (unit.text in read) == by_lines
+        assert diff_texts(old, new).empty == same
+        # the same texts in one line each: compared by sentence
+        key = "15 CFR 744.2(a)"
+        by_sentence = diff_mappings({key: " ".join(lines)}, {key: " ".join(edited)})
+        assert [c.op for c in by_sentence.changes] == ([] if same else ["modified"])
+        verdicts[same, by_lines] += 1
+    assert all(verdicts[same, True] > 10 for same in (True, False)), verdicts
+    assert verdicts[True, False] + verdicts[False, False] > 5, verdicts
+
+
+def _numbered_lines(seed: int, count: int) -> list[str]:
+    """Lines of placeholder words, one paragraph together, each numbered (no two alike)."""
+    rng = random.Random(seed)
+    bits = ["Test", "text", "end-user", "word", "—", "“item”", "rule"]
+    return [
+        "Test " + " ".join(rng.choice(bits) for _ in range(rng.randrange(8, 20))) + f" {k}."
+        for k in range(count)
+    ]
+
+
+def test_long_paragraphs_moved_between_labels_are_moved() -> None:
+    """A long paragraph found different from the one at its label is not normalised
+    unless a paragraph on the other side holds as many "e": the two moved here are
+    found, one of them across 20,000 characters (the same text once normalised, its
+    spaced dashes closed up), in both directions."""
+    a, b, c = (_numbered_lines(seed, count) for seed, count in ((1, 300), (2, 300), (3, 250)))
+    folded = [line.replace(" — ", "—") for line in c]
+    assert len("(c) " + " ".join(c)) > 20_000 >= len("(b) " + " ".join(folded))
+    revised = [*a[:100], a[100] + " Revised.", *a[101:]]
+    old, new = (
+        "\n".join(f"({label}) " + "\n".join(text) for label, text in zip("abc", side, strict=True))
+        for side in ((a, b, c), (revised, folded, b))
+    )
+    expected = [("modified", "(a)", None), ("moved", "(b)", "(c)"), ("moved", "(c)", "(b)")]
+    for first, second in ((old, new), (new, old)):
+        diff = diff_texts(first, second)
+        assert [(c.op, c.ident, c.old_ident) for c in diff.changes] == expected
+        [words] = [c.words for c in diff.changes if c.op == "modified"]
+        marks = [(op, t) for op, t in words if op != "equal"]
+        assert marks == [("insert" if first is old else "delete", "Revised.")]
+
+
 # --- labels -------------------------------------------------------------------------------
 
 
@@ -592,18 +685,28 @@ def test_cli_diff_on_files(tmp_path: Path) -> None:
     assert "version <del>1</del><ins>2</ins>." in html.stdout
 
 
-def test_cli_diff_starts_without_typer_and_the_heavy_libraries(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "parser"),
+    [(RULE, RULE, "monitor.fedreg_xml"), (ECFR_V1, ECFR_V2, "monitor.ecfr_xml")],
+    ids=["fr-xml", "ecfr-xml"],
+)
+def test_cli_diff_starts_without_typer_and_the_heavy_libraries(
+    tmp_path: Path, old: Path, new: Path, parser: str
+) -> None:
     """`monitor diff` is run before typer (and the pydantic it imports) is loaded, and
-    loads neither the store, the alerting stack nor Jinja2 for a text diff."""
+    loads neither the store, the alerting stack nor Jinja2 for a text diff; on eCFR
+    XML it reads the part as the `ecfr` watcher does without loading the watcher, its
+    HTTP client or its document model."""
     env = {**os.environ, "MONITOR_CONFIG": str(tmp_path / "none.yaml")}
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "monitor", "diff", str(RULE), str(RULE)],
+        [sys.executable, "-X", "importtime", "-m", "monitor", "diff", str(old), str(new)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
-    assert "monitor.diff" in imported and "lxml.etree" in imported
+    assert {"monitor.diff", "lxml.etree", parser} <= imported
     heavy = {"typer", "click", "pydantic", "rich", "jinja2", "sqlalchemy", "celery", "yaml"}
+    heavy |= {"httpx", "httpcore", "watchers"}
     assert heavy.isdisjoint({name.split(".")[0] for name in imported})
 
 

@@ -20,36 +20,31 @@ If any part cannot be read (HTTP error, a body that is not JSON or not eCFR XML)
 the poll fails as a whole with a one-line `FetchError`: nothing is half-stored and
 the old cursor stays, so the next poll tries every part again.
 
-The XML is parsed with entity resolution, DTD loading and network access turned
-off: a `DOCTYPE` declaring entities cannot pull a file or a URL into the text, and
-an entity reference contributes nothing.
+The XML is read by `monitor.ecfr_xml` (entity resolution, DTD loading and network
+access off), which `monitor diff` shares without this module's HTTP and options.
 
 `since` is not used: the eCFR is a text, not a stream of documents.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
-from lxml import etree
 from pydantic import Field, field_validator
 
 from monitor.document import CfrReference, Document
-from monitor.fedreg_xml import safe_parser
+from monitor.ecfr_xml import EcfrXMLError, read_part
 from monitor.http import Conditional, FetchError, api_url, get_bytes, get_json, parse_json
 from monitor.redact import redact_url
 from watchers import PollResult, SourceOptions, Watcher, register
 
 LIVE_API = "https://www.ecfr.gov/api/versioner/v1/"
-READER = "https://www.ecfr.gov/current/"  # the public reader, for each document's link
 
 # The parts of the EAR (15 CFR chapter VII, subchapter C) in 730-774; the other
 # numbers in that range hold no part.
@@ -57,8 +52,6 @@ EAR_PARTS = [
     "730", "732", "734", "736", "738", "740", "742", "743", "744", "745", "746", "748",
     "750", "754", "756", "758", "760", "762", "764", "766", "768", "770", "772", "774",
 ]  # fmt: skip
-
-LABEL_MAX = 50  # documents.document_number is a String(50)
 
 
 class EcfrOptions(SourceOptions):
@@ -203,148 +196,28 @@ def section_dates(versions: list[Version], on: date) -> dict[str, date]:
 
 # --- the part's XML ---------------------------------------------------------------
 
-# Elements that hold blocks (each child is a paragraph of its own) and table rows
-# (their cells become one line). Anything else under a section is one paragraph,
-# its inline markup (<I>, <E>, <SU>, ...) flattened into it.
-CONTAINERS = {
-    "DIV", "EXTRACT", "NOTE", "NOTES", "EDNOTE", "FTNT", "AUTH", "SOURCE", "APPRO",
-    "GPOTABLE", "TABLE", "THEAD", "TBODY", "TFOOT", "CAPTION", "FIG", "SECAUTH",
-}  # fmt: skip
-ROWS = {"TR", "ROW", "BOXHD"}
-ROOTS = {"ECFR", "DLPSTEXTCLASS", "TEXT", "BODY", "ECFRBRWS"}  # wrappers of the bulk files
-LEAVES = ("DIV8", "DIV9")
-
-
-def _inline(el: Any) -> str:
-    """The text of an element and its inline children; entity references add nothing."""
-    chunks = [el.text or ""]
-    for child in el:
-        if isinstance(child.tag, str):
-            chunks.append(_inline(child))
-        chunks.append(child.tail or "")
-    return "".join(chunks)
-
-
-def _blocks(el: Any, top: bool = False) -> Iterator[str]:
-    if el.text and el.text.strip():
-        yield el.text
-    for child in el:
-        tag = child.tag if isinstance(child.tag, str) else None
-        if tag is None or (top and tag == "HEAD"):
-            pass
-        elif tag in CONTAINERS:
-            yield from _blocks(child)
-        elif tag in ROWS:
-            cells = (_squeeze(_inline(cell)) for cell in child if isinstance(cell.tag, str))
-            yield " | ".join(c for c in cells if c)
-        else:
-            yield _inline(child)
-        if child.tail and child.tail.strip():
-            yield child.tail
-
-
-def _squeeze(text: str) -> str:
-    return " ".join(text.split())
-
-
-def section_text(node: Any) -> str:
-    """Whitespace normalised, one paragraph per line, the heading left out."""
-    return "\n".join(p for p in (_squeeze(b) for b in _blocks(node, top=True)) if p)
-
-
-def _heading(node: Any) -> str:
-    head = node.find("HEAD")
-    return _squeeze(_inline(head)) if head is not None else ""
-
-
-def _part_of(node: Any) -> str | None:
-    for ancestor in node.iterancestors("DIV5"):
-        return _squeeze(ancestor.get("N", "")) or None
-    match = re.search(r"/part-([0-9A-Za-z]+)", node.get("hierarchy_metadata", ""))
-    return match.group(1) if match else None
-
-
-def _short(label: str) -> str:
-    if len(label) <= LABEL_MAX:
-        return label
-    digest = hashlib.sha1(label.encode()).hexdigest()[:8]
-    return f"{label[: LABEL_MAX - 9]}~{digest}"
-
-
-def _section_number(node: Any, heading: str) -> str:
-    number = _squeeze(node.get("N", "")).lstrip("§ ").strip()
-    if not number:
-        match = re.match(r"§+\s*([0-9A-Za-z.\-]+)", heading)
-        number = match.group(1).rstrip(".") if match else ""
-    return number
-
-
-def label_of(node: Any, title: int, part: str, heading: str) -> tuple[str, str, str]:
-    """The document number, the versions-list identifier and the reader link of a node."""
-    if node.tag == "DIV8":
-        number = _section_number(node, heading)
-        link = f"{READER}title-{title}/section-{quote(number)}"
-        return _short(f"{title} CFR {number}"), number, link
-    name = _squeeze(node.get("N", "")) or heading
-    link = f"{READER}title-{title}/part-{quote(part)}/appendix-{quote(name)}"
-    supplement = re.fullmatch(r"(?i)supplement\s+no\.?\s*(\S+)\s+to\s+part\s+(\S+)", name)
-    appendix = re.fullmatch(r"(?i)appendix\s+(\S+)\s+to\s+part\s+(\S+)", name)
-    if supplement:
-        label = f"{title} CFR {supplement.group(2)} Supp. {supplement.group(1)}"
-    elif appendix:
-        label = f"{title} CFR {appendix.group(2)} App. {appendix.group(1)}"
-    else:
-        label = f"{title} CFR {part} {name}"
-    return _short(label), name, link
-
 
 def parse_part(
     body: bytes, url: str, title: int, part: str, dates: dict[str, date]
 ) -> tuple[list[Document], list[str]]:
-    """Every section and appendix of `part` in a versioner XML answer, as documents."""
-    shown = redact_url(url)
+    """Every section and appendix of `part` in a versioner XML answer, as documents
+    (`monitor.ecfr_xml` reads them), each dated by its own newest amendment."""
     try:
-        root = etree.fromstring(body, safe_parser())
-    except etree.XMLSyntaxError as exc:
-        head = body[:40].decode("utf-8", "replace")
-        raise FetchError(
-            f"{shown}: not well-formed XML ({_squeeze(str(exc))}; starts {_squeeze(head)!r})"
-        ) from None
-    if root is None:
-        raise FetchError(f"{shown}: empty XML document")
-    tag = root.tag if isinstance(root.tag, str) else ""
-    if tag.lower() == "html" or tag.lower().endswith("}html"):
-        raise FetchError(f"{shown}: an HTML page, not eCFR XML")
-    if not (re.fullmatch(r"DIV[1-9]", tag) or tag in ROOTS):
-        raise FetchError(f"{shown}: not eCFR XML (root element <{tag}>)")
-    nodes = [
-        n
-        for n in root.iter(*LEAVES)
-        if next(n.iterancestors(*LEAVES), None) is None and _part_of(n) in (part, None)
-    ]
-    documents, notes, seen = [], [], set()
-    for node in nodes:
-        heading = _heading(node)
-        label, identifier, link = label_of(node, title, part, heading)
-        if label in seen:  # one document per label, or the second would "change" the first
-            notes.append(f"{shown}: a second {label!r} skipped")
-            continue
-        seen.add(label)
-        documents.append(
-            Document(
-                collection="ecfr",
-                document_number=label,
-                title=heading or label,
-                text=section_text(node) or None,
-                version_date=dates.get(identifier),
-                html_url=link,
-                cfr_references=[CfrReference(title=title, part=int(part))]
-                if part.isdigit()
-                else [],
-            )
+        sections, notes = read_part(body, redact_url(url), title, part)
+    except EcfrXMLError as exc:
+        raise FetchError(str(exc)) from None
+    documents = [
+        Document(
+            collection="ecfr",
+            document_number=s.label,
+            title=s.title,
+            text=s.text,
+            version_date=dates.get(s.identifier),
+            html_url=s.link,
+            cfr_references=[CfrReference(title=title, part=int(part))] if part.isdigit() else [],
         )
-    if not documents:
-        notes.append(f"{shown}: no sections or appendices of part {part}")
+        for s in sections
+    ]
     return documents, notes
 
 
