@@ -1,6 +1,6 @@
 """Rendering alerts from Jinja2 templates.
 
-Every alert kind (`monitor.routing.ALERT_KINDS`) has its own templates, one per
+Every alert kind (`monitor.event_kinds.ALERT_KINDS`) has its own templates, one per
 part and format: `<kind>.title.txt` (what happened: the subject and the body's
 headline), `<kind>.txt` (plain text: text channels and the email's text part),
 `<kind>.slack.md` (Slack mrkdwn) and `<kind>.email.html` (HTML email, inline
@@ -31,7 +31,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from monitor.document import Document
-from monitor.routing import ALERT_KINDS, alert_kind
+from monitor.event_kinds import ALERT_KINDS, alert_kind
 from monitor.severity import SEVERITIES, rank
 from monitor.yamlfile import ConfigError
 

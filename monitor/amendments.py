@@ -26,9 +26,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from monitor.entities import ENTITY_LIST, country_code
-from monitor.fedreg_xml import LABEL_MARK, LABEL_TOKEN, int_to_roman, roman_to_int, squeeze
-from monitor.knowledge import countries
+from monitor.fedreg_xml import (
+    ENTITY_LIST,
+    LABEL_MARK,
+    LABEL_TOKEN,
+    Document,
+    int_to_roman,
+    roman_to_int,
+    squeeze,
+)
+from monitor.knowledge import countries as country_table
 from monitor.text import skip_back, word_before
 
 CCL = "Supp. 1 to Part 774"
@@ -94,7 +101,7 @@ _ECCN = re.compile(r"\b\d[A-E]\d{3}(?:\.[a-z0-9]+)*\b")
 _NUMBERING = re.compile(r"^\s*(?:(\d+)|([a-z]{1,4}|[A-Z]))[.)]\s+")
 _AUTHORITY = re.compile(r"authority\s+citation", re.IGNORECASE)
 
-_HEADINGS = sorted(countries.heading_names(), key=len, reverse=True)
+_HEADINGS = sorted(country_table.heading_names(), key=len, reverse=True)
 _HEADING_ALT = "|".join(re.escape(h) for h in _HEADINGS)
 _UPPER_HEADING = re.compile(rf"(?<![A-Za-z])(?:{_HEADING_ALT})(?![A-Za-z])")
 _UNDER_HEADING = re.compile(
@@ -338,6 +345,15 @@ def parse_amdpars(
     return list(out)
 
 
+def amendments_of(doc: Document) -> list[Amendment]:
+    """The AMDPARs of every REGTEXT block of an FR document, read as structured changes."""
+    return [
+        a
+        for r in doc.regtexts
+        for a in parse_amdpars(r.amdpars, title=r.title or "15", part=r.part)
+    ]
+
+
 def _str(value: str | int | None) -> str | None:
     return str(value) if value else None
 
@@ -436,7 +452,7 @@ def _parse(
                         action,
                         unit or ENTITY_LIST,
                         country=heading,
-                        country_code=country_code(heading),
+                        country_code=country_table.code_of(heading),
                         entries=names,
                         reserved=reserved,
                         text=source,

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.event_kinds import AlertKind
 from monitor.health import HealthPolicy
 from monitor.portfolio import (
     PORTFOLIO_KEYS,
@@ -34,7 +35,6 @@ from monitor.portfolio import (
     portfolio_from_yaml,
 )
 from monitor.regulations_gov import RegulationsGovConfig
-from monitor.routing import AlertKind
 from monitor.severity import Severity, rank
 from monitor.web.settings import WebConfig
 from monitor.yamlfile import ConfigError, YamlDoc, expand_env, load_yaml

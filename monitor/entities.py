@@ -24,10 +24,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from monitor.fedreg_xml import Document, Table, parse_document, squeeze
+from monitor.amendments import amendments_of
+from monitor.fedreg_xml import ENTITY_LIST, Document, Table, parse_document, squeeze
 from monitor.knowledge import countries
-
-ENTITY_LIST = "Supp. 4 to Part 744"  # the section id `monitor.fedreg_xml` gives it
 
 # --- destinations -------------------------------------------------------------------
 
@@ -582,7 +581,7 @@ def parse_rule(data: bytes | Document) -> RuleEntities:
     actions: dict[tuple[str, str], str] = {}
     removed: list[tuple[str | None, str]] = []
     country_actions: dict[str, set[str]] = defaultdict(set)
-    for amendment in doc.amendments():
+    for amendment in amendments_of(doc):
         if amendment.unit != ENTITY_LIST:
             continue
         code = amendment.country_code or ""

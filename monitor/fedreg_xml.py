@@ -34,14 +34,12 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lxml import etree
 
-if TYPE_CHECKING:  # pragma: no cover
-    from monitor.amendments import Amendment
-
 DOCUMENT_TAGS = ("RULE", "PRORULE", "NOTICE", "PRESDOCU")
+ENTITY_LIST = "Supp. 4 to Part 744"  # the section id this reader gives the Entity List
 # inline elements: their text belongs to the line they sit in
 INLINE = frozenset({"E", "SU", "FTREF", "PRTPAGE", "AC", "B", "I", "LI", "FR", "GID"})
 # dropped from text altogether (page breaks, graphics, footnote anchors)
@@ -133,12 +131,6 @@ class RegText:
     authority: str | None = None
     implicit: bool = False
 
-    def amendments(self) -> list[Amendment]:
-        """The AMDPARs read as structured changes (see `monitor.amendments`)."""
-        from monitor.amendments import parse_amdpars
-
-        return parse_amdpars(self.amdpars, title=self.title or "15", part=self.part)
-
 
 @dataclass
 class Document:
@@ -169,9 +161,6 @@ class Document:
 
     def section(self, sid: str) -> Section | None:
         return next((s for s in self.sections if s.id == sid), None)
-
-    def amendments(self) -> list[Amendment]:
-        return [a for r in self.regtexts for a in r.amendments()]
 
     @property
     def text(self) -> str:

@@ -17,34 +17,17 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from monitor.document import Document
+from monitor.event_kinds import alert_kind
 from monitor.news import document_numbers
 from monitor.severity import at_least
 
 if TYPE_CHECKING:
     from monitor.config import ChannelConfig
 
-# What an alert is about: an event's kind, with a new document told apart by where it
-# was seen. One set of templates per kind (templates/<kind>.*), and channels filter on it.
-AlertKind = Literal[
-    "new_document", "public_inspection", "news", "document_changed", "deadline_reminder",
-    "deadline_changed", "rule_text_changed", "entity_listed", "threshold_changed",
-    "source_failing", "source_recovered",
-]  # fmt: skip
-ALERT_KINDS: tuple[str, ...] = get_args(AlertKind)
-NEW_DOCUMENT_KIND = {"news": "news"}  # collection -> the kind of a new document in it
 Route = Literal["immediate", "digest"]
-
-
-def alert_kind(kind: str, doc: Document | None) -> str:
-    """`new_document` becomes `news` or `public_inspection` where that is what it is."""
-    if kind != "new_document" or doc is None:
-        return kind
-    if doc.on_public_inspection:
-        return "public_inspection"
-    return NEW_DOCUMENT_KIND.get(doc.collection, kind)
 
 
 def _slug(text: str) -> str:

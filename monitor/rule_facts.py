@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 
-from monitor.amendments import CCL
+from monitor.amendments import CCL, amendments_of
 from monitor.document import Listed, RuleFacts
 from monitor.eccn import eccn_texts
-from monitor.entities import ENTITY_LIST, EntityEntry, parse_rule
+from monitor.entities import EntityEntry, parse_rule
+from monitor.fedreg_xml import ENTITY_LIST, parse_document
 from monitor.fedreg_xml import Document as XmlDocument
-from monitor.fedreg_xml import parse_document
 
 
 def listed(action: str, entry: EntityEntry) -> Listed:
@@ -35,7 +35,7 @@ def from_xml(data: bytes) -> RuleFacts:
 
 
 def from_document(doc: XmlDocument) -> RuleFacts:
-    amendments = doc.amendments()
+    amendments = amendments_of(doc)
     entity_list = any(a.unit == ENTITY_LIST for a in amendments) or any(
         s.id == ENTITY_LIST for s in doc.sections
     )

@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 
 from monitor.alerts import TEMPLATE_FILES, group_context, load_templates, render
 from monitor.channels import SLACK_TEXT_LIMIT, send
-from monitor.routing import ALERT_KINDS
+from monitor.event_kinds import ALERT_KINDS
 from monitor.samples import ENTRY, sample_contexts
 from monitor.yamlfile import ConfigError
 from tests.loopback import Inbox, free_port

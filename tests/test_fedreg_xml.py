@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from monitor.amendments import amendments_of
 from monitor.fedreg_xml import (
     FedRegXMLError,
     Issue,
@@ -125,7 +126,7 @@ def test_a_letter_i_after_b_is_the_letter_not_the_roman_numeral(issue: Issue) ->
     doc = issue.by_number("2016-08792")  # FDA: "(b) ... <STARS/> (i) Folic acid may be added"
     section = doc.section("21 CFR 172.345")
     assert [p.id for p in section.paragraphs] == ["21 CFR 172.345(b)", "21 CFR 172.345(i)"]
-    assert [(a.action, a.unit) for a in doc.amendments()] == [
+    assert [(a.action, a.unit) for a in amendments_of(doc)] == [
         ("revised", "21 CFR 172.345(b)"),
         ("added", "21 CFR 172.345(i)"),
     ]
@@ -155,7 +156,7 @@ def test_proposed_rule_amendments_printed_without_regtext(issue: Issue) -> None:
     assert reg.implicit and (reg.title, reg.part) == ("4", "21")
     section = doc.section("4 CFR 21.2")
     assert [p.label for p in section.paragraphs] == ["(a)(1)", "(a)(2)", "(a)(3)"]
-    changes = {(a.action, a.unit, a.new_unit) for a in doc.amendments()}
+    changes = {(a.action, a.unit, a.new_unit) for a in amendments_of(doc)}
     assert ("redesignated", "4 CFR 21.0(f)", "4 CFR 21.0(g)") in changes
     assert ("added", "4 CFR 21.8(f)(5)", None) in changes  # "(f)(4) through (6)"
     assert ("revised", "4 CFR 21.6", None) in changes
