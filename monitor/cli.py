@@ -357,7 +357,7 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
         pending_documents,
         source_rows,
     )
-    from watchers.public_inspection import text_counts
+    from watchers import WATCHERS
 
     config = _config(config_path)
     db = open_store(config.database_url)
@@ -382,8 +382,8 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
                 "next_run": _when(_next_run(source)) if source.enabled else None,
                 "schedule": _describe_schedule(source),
                 **(
-                    {"texts": text_counts(row.cursor if row else {})}
-                    if source.kind == "public_inspection"
+                    {"texts": counts(row.cursor if row else {})}
+                    if (counts := WATCHERS[source.kind].texts)
                     else {}
                 ),
             }
@@ -414,7 +414,8 @@ def status(config_path: ConfigOpt = None, fmt: FormatOpt = Format.table) -> None
     for s in sources:
         if "texts" in s:
             t = s["texts"]
-            out.print(f"{s['name']}: inspection texts {t['read']} read, {t['pending']} to retry, "
+            what = "inspection texts" if s["kind"] == "public_inspection" else "full texts"
+            out.print(f"{s['name']}: {what} {t['read']} read, {t['pending']} to retry, "
                       f"{t['failed']} given up", highlight=False, markup=False)  # fmt: skip
     counts = data["alerts"]
     out.print(

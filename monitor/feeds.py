@@ -19,6 +19,7 @@ import feedparser
 
 from monitor.http import FetchError
 from monitor.redact import redact_url
+from monitor.text import one_line
 
 _HTML_START = (b"<!doctype html", b"<html")
 _FEED_END = (b"</rss>", b"</feed>", b"</rdf:RDF>")
@@ -65,8 +66,8 @@ def _head(body: bytes) -> str:
     return body[:40].decode("utf-8", "replace").replace("\n", " ")
 
 
-def _one_line(problem: Any) -> str:
-    return " ".join(f"{type(problem).__name__}: {problem}".split())[:200]
+def _problem(problem: Any) -> str:
+    return one_line(f"{type(problem).__name__}: {problem}", 200)
 
 
 def read_feed(body: bytes, url: str, what: str, limit: int = 1000) -> Feed:
@@ -87,11 +88,11 @@ def read_feed(body: bytes, url: str, what: str, limit: int = 1000) -> Feed:
             response_headers={"content-type": "application/xml", "content-location": url},
         )
     except Exception as exc:  # feedparser's own failure on hostile bytes fails this feed only
-        raise FetchError(f"{shown}: the feed could not be read ({_one_line(exc)})") from None
+        raise FetchError(f"{shown}: the feed could not be read ({_problem(exc)})") from None
     entries = list(parsed.get("entries") or [])
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if not entries and (problem or not parsed.get("version")):
-        detail = f"malformed feed ({_one_line(problem)})" if problem else f"not {what}"
+        detail = f"malformed feed ({_problem(problem)})" if problem else f"not {what}"
         raise FetchError(f"{shown}: {detail}; starts {_head(stripped)!r}")
     title = " ".join((parsed.get("feed", {}).get("title") or "").split())
     feed = Feed(entries=entries, title=title, count=len(entries))
@@ -106,7 +107,7 @@ def read_feed(body: bytes, url: str, what: str, limit: int = 1000) -> Feed:
         if feed.cut_short:
             entries.pop()
             kept = f"cut short: kept the {len(entries)} whole items read"
-        feed.notes.append(f"{shown}: malformed feed ({_one_line(problem)}); {kept}")
+        feed.notes.append(f"{shown}: malformed feed ({_problem(problem)}); {kept}")
     if len(entries) > limit:
         feed.notes.append(f"{shown}: the feed holds {len(entries)} items, more than the"
                           f" {limit} read from one feed: the first {limit} read")  # fmt: skip

@@ -36,6 +36,7 @@ from monitor.http import FetchError, make_client
 from monitor.news import same_story
 from monitor.redact import redact_url
 from monitor.scoring import Score, score_of
+from monitor.text import one_line
 from watchers import WATCHERS, PollResult, SourceOptions, load_builtin
 
 Progress = Callable[[str, int, int], None]
@@ -298,7 +299,7 @@ def confirm_comment_periods(
             except Exception as exc:  # a bug met on an odd answer: the run goes on to deliver
                 log.exception("regulations.gov: %s: unexpected error", row.document_number)
                 report.notes.append(f"regulations.gov: {row.document_number}: internal error "
-                                    f"{type(exc).__name__}: {_one_line(exc)}")  # fmt: skip
+                                    f"{type(exc).__name__}: {one_line(exc, 300)}")  # fmt: skip
                 continue
             if period is None or period.ends is None or period.ends.isoformat() == deadline.due_on:
                 continue
@@ -520,7 +521,7 @@ def _store_one(
             with session.begin_nested():
                 return store_document(session, source, doc, baseline=baseline, polled_at=polled_at)
         except (DataError, ValueError) as exc:  # what the check above did not foresee
-            problem = _one_line(exc)
+            problem = one_line(exc, 300)
     note = f"{source}: record {_shown(doc.key)} skipped: {problem}"
     log.info("%s", note)  # the worker's log; `monitor check` prints its notes
     report.notes.append(note)
@@ -543,7 +544,7 @@ def _process_one_guarded(
         log.exception("document %s: processing failed", _shown(key))
         report.notes.append(
             f"document {_shown(key)} not processed (internal error {type(exc).__name__}: "
-            f"{_one_line(exc)}); it stays pending and is tried again on the next run"
+            f"{one_line(exc, 300)}); it stays pending and is tried again on the next run"
         )
         return []
 
@@ -551,10 +552,6 @@ def _process_one_guarded(
 def _shown(text: str, limit: int = 80) -> str:
     """A record's key as a note can show it: printable, or escaped (a key may be hostile)."""
     return text if text.isprintable() and len(text) <= limit else ascii(text[:limit])
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]
 
 
 def process_left(
@@ -651,7 +648,9 @@ def deadline_pass(
 def _internal(source: SourceOptions, exc: Exception) -> str:
     """A bug, not a bad answer: log the traceback, record one line."""
     log.exception("source %s: unexpected error while polling", source.name)
-    return f"{redact_url(source.base_url)}: internal error {type(exc).__name__}: {_one_line(exc)}"
+    return (
+        f"{redact_url(source.base_url)}: internal error {type(exc).__name__}: {one_line(exc, 300)}"
+    )
 
 
 def deliver_due(

@@ -1,4 +1,5 @@
-"""Plain text out of the HTML fragments feeds carry (descriptions, summaries)."""
+"""Plain text: out of the HTML fragments feeds carry (descriptions, summaries), on one
+line for a note or an error, and read back from a position."""
 
 from __future__ import annotations
 
@@ -29,6 +30,13 @@ class _Text(HTMLParser):
             self.skip = max(0, self.skip - 1)
         elif tag in self.BLOCK:
             self.parts.append(" ")
+
+
+def one_line(text: object, limit: int | None = None) -> str:
+    """`text` (an exception, a message) on one line, its whitespace runs one space, cut
+    at `limit` characters: what a note, a stored error or an error line can hold."""
+    line = " ".join(str(text).split())
+    return line if limit is None else line[:limit]
 
 
 def html_to_text(value: str | None) -> str | None:

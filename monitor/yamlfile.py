@@ -24,6 +24,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from monitor.text import one_line
+
 
 class ConfigError(Exception):
     """A bad configuration or portfolio file: the message is one line, ready to print."""
@@ -70,7 +72,7 @@ class YamlDoc:
         loc = [*prefix, *first["loc"]]
         more = len(exc.errors()) - 1
         suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
-        return self.error(loc, _one_line(first["msg"]) + suffix)
+        return self.error(loc, one_line(first["msg"]) + suffix)
 
 
 def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
@@ -103,10 +105,6 @@ def format_loc(loc: Sequence[str | int]) -> str:
     return out
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 MAX_DEPTH = 100  # levels of nesting a configuration or portfolio file may have
 
 
@@ -130,7 +128,7 @@ def load_yaml(path: Path) -> YamlDoc:
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {_one_line(exc)}") from None
+        raise ConfigError(f"{path}: cannot read: {one_line(exc)}") from None
     try:
         with collector_paused():
             root = yaml.compose(text, Loader=_Loader)
@@ -138,9 +136,9 @@ def load_yaml(path: Path) -> YamlDoc:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{line}: invalid YAML: {_one_line(exc.problem or exc)}") from None
+        raise ConfigError(f"{path}{line}: invalid YAML: {one_line(exc.problem or exc)}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {_one_line(exc)}") from None
+        raise ConfigError(f"{path}: invalid YAML: {one_line(exc)}") from None
     except RecursionError:
         raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
     return YamlDoc(path=path, data=data, text=text)

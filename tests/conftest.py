@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import textwrap
 from pathlib import Path
 
@@ -23,6 +24,16 @@ def no_live_network(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name.lower(), "http://127.0.0.1:9")
     monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
     monkeypatch.setenv("no_proxy", "localhost,127.0.0.1")
+
+
+@pytest.fixture(autouse=True)
+def cli_log_handlers_removed():
+    """A command run in-process (CliRunner) leaves its log handler on that run's stderr,
+    closed afterwards: the next test's log lines would fail on it."""
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_regmonitor", False)]:
+        root.removeHandler(handler)
 
 
 @pytest.fixture

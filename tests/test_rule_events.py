@@ -183,6 +183,50 @@ def test_full_text_unavailable_is_a_note_then_the_listing_arrives(rule_config, h
     assert check(config).found == []
 
 
+def test_a_text_the_parsers_fail_on_is_retried_then_given_up_and_counted(rule_config, httpserver):
+    """A parser failure is not a read: the rule would stay unscreened for good. It is
+    tried again on later polls (the listing arrives once the text reads), and after
+    FULL_TEXT_TRIES failures given up with a note and counted by `monitor status`."""
+    from typer.testing import CliRunner
+
+    from monitor.cli import app
+    from watchers.federal_register import FULL_TEXT_TRIES
+
+    def serve_broken() -> None:
+        httpserver.clear()
+        httpserver.expect_request(f"{API}documents.json").respond_with_json(
+            {"count": 1, "results": [ENTITY_RULE]}
+        )
+        httpserver.expect_request(ENTITY_XML).respond_with_data(
+            "<html><body>Not the Federal Register's XML</body></html>",
+            content_type="application/xml",
+        )
+
+    path = rule_config()
+    config = load_config(path)
+    serve_broken()
+    first = check(config)
+    assert first.errors == {}
+    (note,) = [n for n in first.notes if "full text of 2099-99901 not read" in n]
+    assert f"tried 1 of {FULL_TEXT_TRIES} times, again on the next poll" in note
+    httpserver.clear()
+    serve(httpserver, ENTITY_RULE)
+    assert [f.kind for f in check(config).found] == ["entity_listed"]  # read on the retry
+
+    other_path = path.parent / "other.yaml"  # the same sources on a fresh store
+    other_path.write_text(path.read_text().replace("data_dir: state", "data_dir: state2"))
+    other = load_config(other_path)
+    for attempt in range(1, FULL_TEXT_TRIES + 1):
+        serve_broken()
+        notes = [n for n in check(other).notes if "full text of 2099-99901" in n]
+        assert len(notes) == 1 and (("given up" in notes[0]) == (attempt == FULL_TEXT_TRIES))
+    serve_broken()
+    assert not [n for n in check(other).notes if "full text of 2099-99901" in n]  # given up
+    status = CliRunner().invoke(app, ["status", "-c", str(other_path), "-f", "json"])
+    (source,) = json.loads(status.stdout)["sources"]
+    assert source["texts"] == {"read": 0, "pending": 0, "failed": 1}
+
+
 def test_threshold_rule_reclassifies_each_chip(rule_config, httpserver):
     serve(httpserver, THRESHOLD_RULE)
     config = load_config(rule_config())

@@ -101,6 +101,8 @@ class PollResult:
 
 
 PollFn = Callable[[Any, dict[str, Any], httpx.Client, date | None], PollResult]
+# From a source's cursor: how many documents' texts it read, will try again, gave up on
+TextCounts = Callable[[dict[str, Any]], dict[str, int]]
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class Watcher:
     options: type[SourceOptions]
     poll: PollFn
     description: str
+    texts: TextCounts | None = None  # for a source that reads documents' texts
 
 
 WATCHERS: dict[str, Watcher] = {}

@@ -11,13 +11,16 @@ For the document types in `full_text` (rules and proposed rules by default) of t
 agencies in `full_text_agencies` (BIS by default) the watcher also reads the
 document's XML (`full_text_xml_url`, re-based on the configured endpoint's host so
 a recorded copy serves it too) and stores what it changes (`monitor.rule_facts`:
-Entity List entries, 3A090/4A090 text). Each document's XML is read once; a
-failure is a note and the next poll tries again.
+Entity List entries, 3A090/4A090 text). Each document's XML is read once. A fetch
+failure is a note and the next poll tries again; so is a text the parsers fail on (a
+parser bug must not leave a rule unscreened for good), up to FULL_TEXT_TRIES polls,
+after which it is given up with a note and counted in `monitor status`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -28,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from monitor.document import Document
 from monitor.http import Conditional, FetchError, api_url, fetch, parse_json
 from monitor.redact import redact_url
+from monitor.text import one_line
 from watchers import PollResult, SourceOptions, Watcher, parse_since, register
 
 LIVE_API = "https://www.federalregister.gov/api/v1/"
@@ -176,6 +180,8 @@ def poll(
 TYPES = {"Rule": "RULE", "Proposed Rule": "PRORULE", "Notice": "NOTICE",
          "Presidential Document": "PRESDOCU"}  # fmt: skip
 READ_KEPT = 2000  # document numbers remembered as read, newest last
+FULL_TEXT_TRIES = 5  # polls on which a text the parsers fail on is read again
+log = logging.getLogger(__name__)
 
 
 def read_full_texts(
@@ -185,27 +191,59 @@ def read_full_texts(
     from monitor.rule_facts import from_xml
 
     read = list(result.cursor.get("full_text_read", []))
+    failed: dict[str, dict[str, Any]] = dict(result.cursor.get("full_text_failed") or {})
     done = set(read)
     for doc in result.documents:
+        number = doc.document_number
         if (
             not doc.full_text_xml_url
-            or doc.document_number in done
+            or number in done
             or TYPES.get(doc.type or "") not in options.full_text
             or not {a.slug for a in doc.agencies} & set(options.full_text_agencies)
         ):
             continue
         url = full_text_url(options.base_url, doc.full_text_xml_url)
         try:
-            doc.rule = from_xml(fetch(client, url, **options.fetch_limits).body or b"")
+            body = fetch(client, url, **options.fetch_limits).body or b""
         except FetchError as exc:
-            result.notes.append(f"full text of {doc.document_number} not read: {exc}")
+            result.notes.append(f"full text of {number} not read: {exc}")
             continue
-        except ValueError as exc:  # FedRegXMLError, or a table it cannot read
-            result.notes.append(f"{redact_url(url)}: full text of {doc.document_number}: {exc}")
-        read.append(doc.document_number)
-        done.add(doc.document_number)
+        try:
+            doc.rule = from_xml(body)
+        except Exception as exc:  # FedRegXMLError, a table it cannot read, or a parser bug
+            if not isinstance(exc, ValueError):
+                log.exception("%s: full text of %s: parser error", redact_url(url), number)
+            tries = failed.get(number, {}).get("tries", 0) + 1
+            failed[number] = {
+                "tries": tries,
+                "error": one_line(f"{type(exc).__name__}: {exc}", 300),
+            }
+            where = f"{redact_url(url)}: full text of {number} not read: {failed[number]['error']}"
+            if tries < FULL_TEXT_TRIES:
+                result.notes.append(f"{where}; tried {tries} of {FULL_TEXT_TRIES} times, "
+                                    "again on the next poll")  # fmt: skip
+                continue
+            result.notes.append(f"{where}; given up after {tries} tries: its Entity List "
+                                "entries and 3A090 text are not read, read it by hand")  # fmt: skip
+        else:
+            failed.pop(number, None)
+        read.append(number)
+        done.add(number)
     if read:
         result.cursor["full_text_read"] = read[-READ_KEPT:]
+    if failed or "full_text_failed" in result.cursor:
+        result.cursor["full_text_failed"] = dict(list(failed.items())[-READ_KEPT:])
+
+
+def full_text_counts(cursor: dict[str, Any]) -> dict[str, int]:
+    """Full texts read, to be tried again (a parser failed on them), and given up."""
+    failed = (cursor.get("full_text_failed") or {}).values()
+    given_up = sum(1 for f in failed if f.get("tries", 0) >= FULL_TEXT_TRIES)
+    return {
+        "read": len(cursor.get("full_text_read") or []) - given_up,
+        "pending": sum(1 for f in failed if f.get("tries", 0) < FULL_TEXT_TRIES),
+        "failed": given_up,
+    }
 
 
 def full_text_url(base_url: str, url: str) -> str:
@@ -239,5 +277,6 @@ register(
         options=FederalRegisterOptions,
         poll=poll,
         description="Federal Register documents API (documents.json)",
+        texts=full_text_counts,
     )
 )

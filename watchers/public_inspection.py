@@ -372,5 +372,6 @@ register(
         options=PublicInspectionOptions,
         poll=poll,
         description="Federal Register public-inspection desk (current.json)",
+        texts=text_counts,
     )
 )
