@@ -203,7 +203,12 @@ def paragraph_refs(text: str) -> list[tuple[int, str]]:
             previous, through = ref, False
             pos = walked = match.end()
     seen: set[str] = set()
-    return [(p, r) for p, r in out if not (r in seen or seen.add(r))]
+    unique: list[tuple[int, str]] = []
+    for p, r in out:  # each reference where it is first named
+        if r not in seen:
+            seen.add(r)
+            unique.append((p, r))
+    return unique
 
 
 # --- units ----------------------------------------------------------------------------
@@ -372,8 +377,10 @@ def _parse(
         if re.search(r"continues?\s+to\s+read", text, re.IGNORECASE):
             return [], context
         found_part = re.search(r"\bpart\s+(\d+)", text, re.IGNORECASE)
-        unit = f"{title} CFR Part {found_part.group(1) if found_part else part} authority citation"
-        return [Amendment("revised", unit, text=squeeze(raw))], context
+        authority = (
+            f"{title} CFR Part {found_part.group(1) if found_part else part} authority citation"
+        )
+        return [Amendment("revised", authority, text=squeeze(raw))], context
 
     verbs = list(_VERB.finditer(text))
     mentions = _mentions(text, title)
@@ -419,8 +426,8 @@ def _parse(
     out: list[Amendment] = []
     last_country = base.country
     source = squeeze(raw)
-    for verb, passive, start, end, in_place in segments:
-        action, reserved = _action(verb)
+    for verb_text, passive, start, end, in_place in segments:
+        action, reserved = _action(verb_text)
         segment = text[start:end]
         seg_mentions = _within(mentions, mention_starts, start, end)
         unit_mention = seg_mentions[0] if seg_mentions else None

@@ -210,9 +210,10 @@ def split_ident(key: str) -> tuple[str, str | None, str | None]:
     Part 744" -> (it, None, None). Read from the end, one marker at a time: a regex
     looking for the shortest section would try every position of the key, and match
     the markers after each one again."""
-    head, mark, n = key.rpartition("#p")
-    if not (mark and n.isdecimal()):
-        head, n = key, None
+    head, mark, part = key.rpartition("#p")
+    n: str | None = part if mark and part.isdecimal() else None
+    if n is None:
+        head = key
     end = len(head)
     while head.endswith(")", 0, end):
         start = head.rfind("(", 0, end)
@@ -656,6 +657,12 @@ def _by_section(units: Iterable[Unit]) -> dict[str, list[Unit]]:
     return sections
 
 
+def _word_at(text: str, i: int) -> str | None:
+    """The word (or mark) that starts at `i`, if one does."""
+    m = _WORDS.match(text, i)
+    return m[1] if m else None
+
+
 def _key(token: str) -> str:
     """A token's comparison key: most tokens are plain ASCII words, their own key, and
     so is the shared text around a change (the only token with a space)."""
@@ -687,8 +694,8 @@ def _around_change(old: str, new: str) -> tuple[list, list] | None:
         r = old.find(" ", start) + 1 or len(old)
     rb = r + len(new) - len(old)
     middle_a, middle_b = _WORDS.findall(old, q, r), _WORDS.findall(new, q, rb)
-    first_a = middle_a[0][0] if middle_a else r < len(old) and _WORDS.match(old, r)[1]
-    first_b = middle_b[0][0] if middle_b else rb < len(new) and _WORDS.match(new, rb)[1]
+    first_a = middle_a[0][0] if middle_a else r < len(old) and _word_at(old, r)
+    first_b = middle_b[0][0] if middle_b else rb < len(new) and _word_at(new, rb)
     if first_a and first_b and _key(first_a) == _key(first_b):
         return None
     before = q and _WORDS.findall(old, old.rfind(" ", 0, q - 1) + 1, q)[-1][0]
@@ -1065,7 +1072,7 @@ def _slots(side: _Side) -> dict[str, int]:
     seen: Counter[str] = Counter()
     slots = {}
     for k in side.labelled:
-        label = side.units[k].label
+        label = side.units[k].label or ""  # labelled: never empty
         seen[label] += 1
         slots[label if seen[label] == 1 else f"{label}~{seen[label]}"] = k
     return slots
@@ -1331,19 +1338,19 @@ def diff_units(
     first_free: Counter[tuple] = Counter()
     left = Counter({group: len(items) for group, items in old_groups.items()})
     for item, group in rest_new:
-        olds = old_groups.get(group, [])
+        pool = old_groups.get(group, [])
         start = first_free[group]
-        while start < len(olds) and id(olds[start]) in paired_old:
+        while start < len(pool) and id(pool[start]) in paired_old:
             start += 1
         first_free[group] = start
         partner = None
         if group[0] == "label":
-            partner = olds[start] if start < len(olds) else None
-        elif start < len(olds):
-            if left[group] * len(olds) > 400:  # a large group pairs in order, not by score
-                candidates = [olds[start]]
+            partner = pool[start] if start < len(pool) else None
+        elif start < len(pool):
+            if left[group] * len(pool) > 400:  # a large group pairs in order, not by score
+                candidates = [pool[start]]
             else:
-                candidates = [c for c in olds[start:] if id(c) not in paired_old]
+                candidates = [c for c in pool[start:] if id(c) not in paired_old]
             scored = [(_similarity(c, item), -k, c) for k, c in enumerate(candidates)]
             best = max(scored, key=lambda s: (s[0], s[1]))
             partner = best[2] if best[0] >= 0.5 else None
@@ -1610,11 +1617,12 @@ class TextDiff:
                 yield f"+ [{e.country or '?'}] {_entry_line(e)}\n"
             for e in self.entities.removed:
                 yield f"- [{e.country or '?'}] {_entry_line(e)}\n"
-            for c in self.entities.modified:
-                yield f"~ [{c.new.country or '?'}] {c.new.name}: revised {', '.join(c.fields)}\n"
-                for f in c.fields:
-                    yield f"  - {f}: {_show(_field(c.old, f))}\n"
-                    yield f"  + {f}: {_show(_field(c.new, f))}\n"
+            for e_c in self.entities.modified:
+                new_e, fields = e_c.new, e_c.fields
+                yield f"~ [{new_e.country or '?'}] {new_e.name}: revised {', '.join(fields)}\n"
+                for f in fields:
+                    yield f"  - {f}: {_show(_field(e_c.old, f))}\n"
+                    yield f"  + {f}: {_show(_field(new_e, f))}\n"
 
     def render_html(self, title: str | None = None) -> str:
         """A whole HTML page, every text autoescaped, insertions and deletions inline."""
@@ -1847,7 +1855,8 @@ def load_bytes(data: bytes, name: str) -> Loaded:
     a CSL CSV (by extension or its header) or plain text."""
     if not data or data.isspace():  # not strip(): that copies the 3 MB of an issue
         raise DiffInputError(f"{name}: empty file")
-    start = _LEAD.match(data).end()
+    lead = _LEAD.match(data)  # matches anywhere: every part of it is optional
+    start = lead.end() if lead else 0
     if data.startswith(b"<", start):
         tag = _root_tag(data, start) or ""
         if tag.lower() == "html":

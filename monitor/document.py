@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -172,7 +173,7 @@ def _joined(known: str | None, value: str | None) -> str | None:
 
 
 # fields that collect every sighting's values (a news story seen in several feeds)
-ACCUMULATED = {"related": _union, "publisher": _joined}
+ACCUMULATED: dict[str, Callable[[Any, Any], Any]] = {"related": _union, "publisher": _joined}
 
 
 def merge(old: Document, new: Document) -> tuple[Document, list[str]]:

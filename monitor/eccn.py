@@ -722,7 +722,9 @@ def _leaf(text: str, where: str) -> Condition | None:
 class _Paragraph:
     letter: str
     header: str = ""
-    children: list[tuple[str, str]] = field(default_factory=list)  # (text, conjunction after)
+    children: list[tuple[str, str | None]] = field(
+        default_factory=list
+    )  # (text, conjunction after)
     conjunction: str | None = None
 
 

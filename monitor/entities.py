@@ -228,8 +228,8 @@ def parse_entity_cell(lines: Sequence[str]) -> tuple[str, tuple[str, ...], tuple
     aka = _AKA.search(text)
     if aka is None or aka.start() == 0:
         name, first_address = split_name_address(lines[0])
-        rest = [first_address, *lines[1:]] if first_address else lines[1:]
-        return name, (), split_addresses("; ".join(rest))
+        others = [first_address, *lines[1:]] if first_address else lines[1:]
+        return name, (), split_addresses("; ".join(others))
     name = squeeze(text[: aka.start()]).rstrip(" ,")
     count = word_number(aka.group(1))
     rest = text[aka.end() :]
@@ -496,11 +496,12 @@ def preamble_counts(text: str) -> PreambleCounts | None:
             if total_entities is not None:
                 break
     for sentence in sentences:
-        if not _COUNT.search(sentence) or not re.search(r"entit|entr|destination", sentence, re.I):
+        first = _COUNT.search(sentence)
+        if first is None or not re.search(r"entit|entr|destination", sentence, re.I):
             continue
         counts = PreambleCounts(sentence, total_entities, total_entries)
         start = 0
-        prefix = sentence[: _COUNT.search(sentence).start()]
+        prefix = sentence[: first.start()]
         for pattern in _LIST_STARTS:
             starts = list(pattern.finditer(prefix))
             if starts:
@@ -590,7 +591,8 @@ def parse_rule(data: bytes | Document) -> RuleEntities:
             actions[(code, normalise_name(name))] = amendment.action
             if amendment.action == "removed":
                 removed.append((amendment.country_code, name))
-    added, revised = [], []
+    added: list[EntityEntry] = []
+    revised: list[EntityEntry] = []
     for entry in entries:
         action = actions.get(entry.key)
         if action is None:

@@ -410,7 +410,8 @@ def _headers(el: Any) -> list[str]:
     if box is None:
         return []
     cheds = [(int(c.get("H", "1") or 1), squeeze(inline_text(c))) for c in box.iter("CHED")]
-    leaves, path = [], []
+    leaves: list[str] = []
+    path: list[str] = []
     for i, (level, text) in enumerate(cheds):
         path = [*path[: level - 1], text]
         nxt = cheds[i + 1][0] if i + 1 < len(cheds) else 0
@@ -706,7 +707,7 @@ def _markers(el: Any) -> tuple[list[str], bool, str]:
     )
     lead = LEADING_LABELS.match(text)
     tokens = LABEL_TOKEN.findall(lead.group(1)) if lead else []
-    if tokens:
+    if lead and tokens:
         # "(c) <E T="03">Regulations.</E> (1) Vessels ...": a heading, then the first child
         rest = text[lead.end() :]
         heading = re.match(r"^([^()]{1,200}?[.:—])\s*—?\s*\((1|i|A)\)\s", rest)

@@ -198,14 +198,11 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 @dataclass
 class Fetched:
-    """A body, or None when the server said 304 Not Modified; and the new validators."""
+    """A body (empty when the server said 304 Not Modified), and the new validators."""
 
-    body: bytes | None
+    body: bytes
     validators: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def not_modified(self) -> bool:
-        return self.body is None
+    not_modified: bool = False
 
 
 class _Transient(Exception):
@@ -259,7 +256,7 @@ def fetch(
             with client.stream("GET", url, params=params, headers=headers) as response:
                 status = response.status_code
                 if status == 304 and headers:
-                    return Fetched(None, dict(validators or {}))
+                    return Fetched(b"", dict(validators or {}), not_modified=True)
                 reason = f"HTTP {status} {response.reason_phrase}"
                 if status in RETRY_STATUS:
                     raise _Transient(reason, _retry_after(response))

@@ -90,7 +90,7 @@ def quick_opcodes(
     if len(a) == len(b) == 1:
         return [("equal" if a[0] == b[0] else "replace", 0, 1, 0, 1)]
     if len(a) * len(b) <= DIRECT:
-        return difflib.SequenceMatcher(None, a, b, autojunk=autojunk).get_opcodes()
+        return list(difflib.SequenceMatcher(None, a, b, autojunk=autojunk).get_opcodes())
     return runs_opcodes(equal_runs(a, b, autojunk), len(a), len(b))
 
 

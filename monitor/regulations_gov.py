@@ -74,7 +74,7 @@ def parse_documents(body: Any, url: str, number: str) -> CommentPeriod | None:
     rows = [_attributes(r, i, shown, number) for i, r in enumerate(body["data"])]
     if not rows:
         return None
-    ends = []
+    ends: list[date | None] = []
     for i, row in enumerate(rows):
         try:
             ends.append(eastern_day(row.get("commentEndDate")))
@@ -88,8 +88,8 @@ def parse_documents(body: Any, url: str, number: str) -> CommentPeriod | None:
     dockets = tuple(
         dict.fromkeys(r["docketId"] for r in rows if isinstance(r.get("docketId"), str))
     )
-    ends = [d for d in ends if d]
-    return CommentPeriod(number, max(ends, default=None), any(opened) if opened else None, dockets)
+    known = [d for d in ends if d]
+    return CommentPeriod(number, max(known, default=None), any(opened) if opened else None, dockets)
 
 
 def _attributes(row: Any, i: int, shown: str, number: str) -> dict[str, Any]:

@@ -258,8 +258,10 @@ def poll(
         newest_issued = max((v.issued for v in current if v.issued), default=None)
         known, known_issued = _day(amended.get(part)), _day(issued.get(part))
         # a later amendment, or a version issued since (a correction dated back)
-        reissued = newest_issued is not None and known_issued is not None
-        due = known is None or newest > known or (reissued and newest_issued > known_issued)
+        reissued = (
+            newest_issued is not None and known_issued is not None and newest_issued > known_issued
+        )
+        due = known is None or newest > known or reissued
         if due:
             url = full_url(options, newest, part)
             body = get_bytes(client, url, **options.fetch_limits)

@@ -52,23 +52,30 @@ class CfrCondition(BaseModel):
     part: str | None = Field(default=None, pattern=r"^\d+(-\d+)?$", description="744 or 730-774")
 
 
-class FederalRegisterOptions(SourceOptions):
-    kind: Literal["federal_register"] = "federal_register"
+DocType = Literal["RULE", "PRORULE", "NOTICE", "PRESDOCU"]
+
+
+def _rules_and_proposals() -> list[DocType]:
+    return ["RULE", "PRORULE"]
+
+
+class DocumentsQuery(SourceOptions):
+    """What the documents API is asked (its JSON here, its RSS in federal_register_rss)."""
+
     base_url: str = LIVE_API
     # documents are published by 6 a.m. Eastern; later runs catch late corrections
     schedule: list[str] | None = Field(default_factory=lambda: ["06:15", "12:15", "17:15"])
     agencies: list[str] = Field(default_factory=lambda: ["industry-and-security-bureau"])
     term: str | None = None
     cfr: CfrCondition | None = None
-    types: list[Literal["RULE", "PRORULE", "NOTICE", "PRESDOCU"]] = Field(default_factory=list)
+    types: list[DocType] = Field(default_factory=list)
     per_page: int = Field(default=100, ge=1, le=1000)
     order: Literal["newest", "oldest"] = "newest"
-    max_pages: int = Field(default=50, ge=1)
     overlap_days: int = Field(
         default=3, ge=0, description="re-read this many days before the cursor for late edits"
     )
-    full_text: list[Literal["RULE", "PRORULE", "NOTICE", "PRESDOCU"]] = Field(
-        default_factory=lambda: ["RULE", "PRORULE"],
+    full_text: list[DocType] = Field(
+        default_factory=_rules_and_proposals,
         description="read the XML of these document types (Entity List entries, ECCN text)",
     )
     full_text_agencies: list[str] = Field(
@@ -77,10 +84,15 @@ class FederalRegisterOptions(SourceOptions):
     )
 
 
+class FederalRegisterOptions(DocumentsQuery):
+    kind: Literal["federal_register"] = "federal_register"
+    max_pages: int = Field(default=50, ge=1)
+
+
 PAGE_LIMIT = 1000  # the API's largest page (per_page): results read from one page at most
 
 
-def query(options: FederalRegisterOptions, since: date) -> list[tuple[str, str]]:
+def query(options: DocumentsQuery, since: date) -> list[tuple[str, str]]:
     params: list[tuple[str, str]] = [("fields[]", f) for f in FIELDS]
     params += [("conditions[agencies][]", a) for a in options.agencies]
     params += [("conditions[type][]", t) for t in options.types]
@@ -147,7 +159,8 @@ def poll(
     url = endpoint(options.base_url)
     limits = options.fetch_limits
     result = PollResult(documents=[], cursor=dict(cursor))
-    page_url, params = url, query(options, since)
+    page_url = url
+    params: list[tuple[str, str]] | None = query(options, since)
     conditional = Conditional.from_cursor(cursor)
     for page in range(options.max_pages):
         if page == 0:  # the same query as last time may be answered 304: nothing new
@@ -184,9 +197,7 @@ FULL_TEXT_TRIES = 5  # polls on which a text the parsers fail on is read again
 log = logging.getLogger(__name__)
 
 
-def read_full_texts(
-    options: FederalRegisterOptions, client: httpx.Client, result: PollResult
-) -> None:
+def read_full_texts(options: DocumentsQuery, client: httpx.Client, result: PollResult) -> None:
     """Attach `RuleFacts` to the documents of the `full_text` types not read before."""
     from monitor.rule_facts import from_xml
 
@@ -204,7 +215,7 @@ def read_full_texts(
             continue
         url = full_text_url(options.base_url, doc.full_text_xml_url)
         try:
-            body = fetch(client, url, **options.fetch_limits).body or b""
+            body = fetch(client, url, **options.fetch_limits).body
         except FetchError as exc:
             result.notes.append(f"full text of {number} not read: {exc}")
             continue
@@ -255,7 +266,7 @@ def full_text_url(base_url: str, url: str) -> str:
     return urlunsplit((base.scheme, base.netloc, root.rstrip("/") + "/" + path, "", ""))
 
 
-def window_start(options: FederalRegisterOptions, cursor: dict[str, Any]) -> date:
+def window_start(options: DocumentsQuery, cursor: dict[str, Any]) -> date:
     """A few days before the newest date seen, or the configured first-run window."""
     last = cursor.get("last_publication_date")
     if last:

@@ -38,7 +38,7 @@ from monitor.text import html_to_text
 from watchers import PollResult, Watcher, register
 from watchers.federal_register import (
     PAGE_LIMIT,
-    FederalRegisterOptions,
+    DocumentsQuery,
     advance_cursor,
     query,
     window_start,
@@ -49,7 +49,7 @@ _NUMBER = re.compile(r"(?:[A-Z]\d-)?[A-Z]?\d{1,4}-\d{3,6}")
 _DOCUMENT_PATH = re.compile(r"/(?:documents/(\d{4})/(\d{2})/(\d{2})|d)/([^/?#]+)")
 
 
-class FederalRegisterRssOptions(FederalRegisterOptions):
+class FederalRegisterRssOptions(DocumentsQuery):
     """The documents API's options and search conditions, asked of `documents.rss`."""
 
     kind: Literal["federal_register_rss"] = "federal_register_rss"
@@ -87,7 +87,7 @@ def eastern_date(parsed: Any) -> date | None:
     """The US Eastern calendar date of feedparser's UTC time tuple."""
     if not parsed:
         return None
-    return datetime(*parsed[:6], tzinfo=UTC).astimezone(FR_ZONE).date()
+    return datetime(*parsed[:6]).replace(tzinfo=UTC).astimezone(FR_ZONE).date()
 
 
 def _slug(name: str) -> str:

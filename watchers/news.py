@@ -116,7 +116,7 @@ def entry_moment(entry: Any) -> tuple[datetime | None, date | None]:
     for key in ("published_parsed", "updated_parsed"):
         parsed = entry.get(key)
         if parsed:
-            moment = datetime(*parsed[:6], tzinfo=UTC)
+            moment = datetime(*parsed[:6]).replace(tzinfo=UTC)
             return moment, moment.date()
     return None, None
 

@@ -310,11 +310,11 @@ def text_of(
     else the PDF's text; FetchError when there is neither or it cannot be read."""
     if entry.raw_text_url:
         url = rebased(options.base_url, entry.raw_text_url)
-        body = fetch(client, url, **options.fetch_limits).body or b""
+        body = fetch(client, url, **options.fetch_limits).body
         return body.decode("utf-8", errors="replace"), "raw text"
     if entry.pdf_url:
         url = rebased(options.base_url, entry.pdf_url)
-        body = fetch(client, url, **options.fetch_limits).body or b""
+        body = fetch(client, url, **options.fetch_limits).body
         return pdf_text(body, url), "pdf"
     raise FetchError(f"{entry.document_number}: the desk gives no raw text and no PDF")
 

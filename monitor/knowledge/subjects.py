@@ -8,7 +8,7 @@ document is one scan per list.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -92,7 +92,7 @@ class Matcher:
     folded: Phrases  # everything else, matched on the lower-cased text
 
     @classmethod
-    def of(cls, lists: dict[str, Iterable[str]]) -> Matcher:
+    def of(cls, lists: Mapping[str, Iterable[str]]) -> Matcher:
         exact: dict[str, str] = {}
         folded: dict[str, str] = {}
         for name, terms in lists.items():

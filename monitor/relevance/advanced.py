@@ -229,7 +229,8 @@ def _foundry(ctx: Context, chips: list[ChipClass]) -> Impact:
         return Impact("due_diligence", "high", "sets foundry due-diligence duties")
     rule, version = found
     line = rule.line_on(ctx.day, None)
-    caught, open_ = [], []
+    caught: list[str] = []
+    open_: list[str] = []
     for c in chips:
         node, count = c.chip.process_node_nm, c.chip.transistors
         if (node is not None and node > rule.node_nm_at_most) or (

@@ -155,8 +155,8 @@ def _hit_impact(ctx: Context, hit: Hit) -> Impact:
     entry, who = hit.entry, cust.label(hit.customer)
     where = entry.country_heading or countries.name_of(entry.country)
     via = "" if hit.name == entry.name else f" (alias {hit.name!r})"
-    evidence = (f"entry {entry.name!r}{via} under {where}", f"screening {hit.score}: "
-                f"{hit.reasons[0]}" if hit.reasons else f"screening {hit.score}")  # fmt: skip
+    screening = f"screening {hit.score}" + (f": {hit.reasons[0]}" if hit.reasons else "")
+    evidence: tuple[str, ...] = (f"entry {entry.name!r}{via} under {where}", screening)
     if entry.license_requirement:
         evidence += (f"licence requirement: {entry.license_requirement}",)
     if entry.review_policy:

@@ -11,6 +11,7 @@ from monitor.relevance import customers as cust
 from monitor.relevance.chips import advanced_computing, few
 from monitor.relevance.context import Context
 from monitor.relevance.impact import Impact
+from monitor.severity import Severity
 
 AFFILIATES = "2025-19001"
 
@@ -92,7 +93,7 @@ def destination_impacts(ctx: Context) -> list[Impact]:
         return [Impact("context", "low", f"changes the Country Groups of {names}; no customer "
                        "there")]  # fmt: skip
     chips = advanced_computing(ctx.portfolio, ctx.day)
-    severity = "high" if chips else "medium"
+    severity: Severity = "high" if chips else "medium"
     return [Impact(
         "destination_scope", severity,
         f"{names} changes Country Group: licence requirements and exceptions for "
